@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+/// @dev SPEC §1 conversions: 18-decimal prices and rates, signed money in token units.
+/// `roundUp` always means "towards +∞", so callers pick the direction that favours the protocol
+/// (requirements and debits up, credits down) whatever the sign.
+library FixedPoint {
+    uint256 internal constant WAD = 1e18;
+    /// @dev Extra precision of the cumulative funding index (token units × 1e9 per contract).
+    uint256 internal constant FUNDING_PRECISION = 1e9;
+
+    error FixedPointOverflow(uint256 magnitude);
+
+    function abs(int256 x) internal pure returns (uint256) {
+        return x >= 0 ? uint256(x) : uint256(-x);
+    }
+
+    /// @dev `magnitude` with the sign of `negative`, where the magnitude was rounded away from zero
+    /// iff that moves the signed result towards the requested direction.
+    function signedMulDiv(uint256 a, uint256 b, uint256 denominator, bool negative, bool roundUp)
+        internal
+        pure
+        returns (int256)
+    {
+        // A positive result rounded up and a negative one rounded down both grow in magnitude.
+        Math.Rounding rounding = (roundUp != negative) ? Math.Rounding.Ceil : Math.Rounding.Floor;
+        uint256 magnitude = Math.mulDiv(a, b, denominator, rounding);
+        if (magnitude > uint256(type(int256).max)) revert FixedPointOverflow(magnitude);
+        return negative ? -int256(magnitude) : int256(magnitude);
+    }
+
+    /// @dev x × rate / 1e18 for a rate, rounded up: a requirement or a fee.
+    function mulRateUp(uint256 x, uint256 rate) internal pure returns (uint256) {
+        return Math.mulDiv(x, rate, WAD, Math.Rounding.Ceil);
+    }
+
+    /// @dev x × rate / 1e18 rounded down: a credit.
+    function mulRateDown(uint256 x, uint256 rate) internal pure returns (uint256) {
+        return Math.mulDiv(x, rate, WAD);
+    }
+
+    /// @dev a / b for signed a and positive b, rounded towards +∞.
+    function divUp(int256 a, uint256 b) internal pure returns (int256) {
+        int256 q = a / int256(b);
+        if (a > 0 && q * int256(b) != a) q += 1;
+        return q;
+    }
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Order} from "../types/Order.sol";
+
+/// @title OrderCodec
+/// @notice The compact calldata encoding of a batch (SPEC §5), and the EIP-712 struct hash of an order.
+/// @dev Calldata is the second-largest cost of a fill after storage, so a batch is tightly packed
+/// rather than ABI-encoded (~300 bytes a fill instead of ~900). Layout, big-endian:
+///
+///   fill  := size:uint64 | maker:order | taker:order
+///   order := trader:address | subaccount:uint8 | market:uint8 | flags:uint8 | encoding:uint8
+///            | size:uint64 | limitPrice:uint128 | nonce:uint64 | expiry:uint40 | keeper:address
+///            | signature
+///   signature := r:bytes32 | yParityAndS:bytes32                   (EIP-2098, encoding bit 1 clear)
+///              | length:uint16 | bytes[length]                     (encoding bit 1 set: EIP-1271
+///                                                                    or 65-byte ECDSA)
+///   encoding bit 0 = isBuy.
+///
+/// `sdk/src/orders/encodeBatch.ts` is the encoder; the SDK and the keeper never build this by hand.
+library OrderCodec {
+    bytes32 internal constant ORDER_TYPEHASH = keccak256(
+        "Order(address trader,uint8 subaccount,uint8 market,bool isBuy,uint64 size,uint128 limitPrice,uint8 flags,uint64 nonce,uint40 expiry,address keeper)"
+    );
+
+    uint256 internal constant ORDER_FIXED_BYTES = 81;
+    uint256 internal constant FILL_SIZE_BYTES = 8;
+    uint8 internal constant ENCODING_BUY = 1;
+    uint8 internal constant ENCODING_EXTENDED_SIGNATURE = 2;
+
+    /// @dev Where an order's signature sits in calldata.
+    struct Signature {
+        uint256 offset; // absolute calldata offset
+        uint256 length;
+        bool compact;
+    }
+
+    error OrderCodecTruncated(uint256 offset, uint256 length);
+
+    /// @notice Reads the fill size at `cursor` of `data`.
+    function decodeFillSize(bytes calldata data, uint256 cursor) internal pure returns (uint64 size, uint256 next) {
+        next = cursor + FILL_SIZE_BYTES;
+        if (next > data.length) revert OrderCodecTruncated(cursor, data.length);
+        assembly ("memory-safe") {
+            size := shr(192, calldataload(add(data.offset, cursor)))
+        }
+    }
+
+    /// @notice Decodes one order starting at `cursor` of `data`.
+    function decodeOrder(bytes calldata data, uint256 cursor)
+        internal
+        pure
+        returns (Order memory o, Signature memory sig, uint256 next)
+    {
+        uint256 sigStart = cursor + ORDER_FIXED_BYTES;
+        if (sigStart > data.length) revert OrderCodecTruncated(cursor, data.length);
+        uint256 encoding;
+        uint256 p;
+        assembly ("memory-safe") {
+            p := add(data.offset, cursor)
+            let w := calldataload(p)
+            mstore(o, shr(96, w)) // trader
+            mstore(add(o, 0x20), byte(20, w)) // subaccount
+            mstore(add(o, 0x40), byte(21, w)) // market
+            mstore(add(o, 0xc0), byte(22, w)) // flags
+            encoding := byte(23, w)
+            mstore(add(o, 0x60), and(encoding, 1)) // isBuy
+            mstore(add(o, 0x80), and(w, 0xffffffffffffffff)) // size
+            let w2 := calldataload(add(p, 32))
+            mstore(add(o, 0xa0), shr(128, w2)) // limitPrice
+            mstore(add(o, 0xe0), and(shr(64, w2), 0xffffffffffffffff)) // nonce
+            mstore(add(o, 0x100), and(shr(24, w2), 0xffffffffff)) // expiry
+            mstore(add(o, 0x120), shr(96, calldataload(add(p, 61)))) // keeper
+        }
+        if (encoding & ENCODING_EXTENDED_SIGNATURE == 0) {
+            next = sigStart + 64;
+            sig = Signature(p + ORDER_FIXED_BYTES, 64, true);
+        } else {
+            if (sigStart + 2 > data.length) revert OrderCodecTruncated(sigStart, data.length);
+            uint256 len;
+            assembly ("memory-safe") {
+                len := shr(240, calldataload(add(p, 81)))
+            }
+            next = sigStart + 2 + len;
+            sig = Signature(p + ORDER_FIXED_BYTES + 2, len, false);
+        }
+        if (next > data.length) revert OrderCodecTruncated(sigStart, data.length);
+    }
+
+    /// @notice EIP-712 struct hash of an order.
+    function structHash(Order memory o) internal pure returns (bytes32 h) {
+        bytes32 typeHash = ORDER_TYPEHASH;
+        assembly ("memory-safe") {
+            // typehash ‖ the ten fields, assembled above the free memory pointer (not allocated).
+            let buf := mload(0x40)
+            mstore(buf, typeHash)
+            mcopy(add(buf, 0x20), o, 0x140)
+            h := keccak256(buf, 0x160)
+        }
+    }
+}
