@@ -64,6 +64,7 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
     }
 
     struct Context {
+        uint256 marketLoads; // markets loaded so far (their configs live on the heap)
         MarketCache[] markets;
         uint256[] keeperFees; // per collateral
         uint256[] insuranceFees; // per collateral
@@ -208,10 +209,22 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         uint256 fillIndex;
         uint256 settled;
         while (cursor < fills.length) {
+            uint256 heap;
+            assembly ("memory-safe") {
+                heap := mload(0x40)
+            }
+            uint256 loads = ctx.marketLoads;
             bool ok;
             (ok, cursor) = _settleFill(ctx, fills, cursor, fillIndex);
             if (ok) ++settled;
             ++fillIndex;
+            // Everything a fill allocates is dead once it is settled, except a market it loaded into
+            // the cache; reusing the memory keeps a batch's memory cost linear instead of quadratic.
+            if (ctx.marketLoads == loads) {
+                assembly ("memory-safe") {
+                    mstore(0x40, heap)
+                }
+            }
         }
         _closeBatch(ctx);
         emit BatchSettled(msg.sender, batchIndex, settled, fillIndex - settled);
@@ -496,10 +509,18 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         ctx.insuranceFees = new uint256[](collaterals);
     }
 
-    /// @dev Loads a market once per transaction: config, index, mark and funding accrued to now.
-    function _market(Context memory ctx, uint256 id) private view returns (MarketCache memory m) {
-        m = ctx.markets[id];
-        if (m.loaded) return m;
+    /// @dev A market as seen by this transaction, loaded on first use: config, index, mark, and
+    /// funding accrued to now. (No named memory return: that would allocate a struct per call.)
+    function _market(Context memory ctx, uint256 id) private view returns (MarketCache memory) {
+        MarketCache memory m = ctx.markets[id];
+        if (!m.loaded) {
+            _loadMarket(m, id);
+            ++ctx.marketLoads;
+        }
+        return m;
+    }
+
+    function _loadMarket(MarketCache memory m, uint256 id) private view {
         m.loaded = true;
         (m.cfg, m.unit) = _registry.market(id);
         MarketState memory st = _marketStates[id];

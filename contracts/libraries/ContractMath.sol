@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {MarketKind} from "../types/Market.sol";
 import {FixedPoint} from "./FixedPoint.sol";
 
@@ -38,8 +37,8 @@ library ContractMath {
     {
         if (price == 0) revert ZeroPrice();
         uint256 contracts = FixedPoint.abs(size);
-        if (kind == MarketKind.Inverse) return Math.mulDiv(contracts * multiplier, unit, price, Math.Rounding.Ceil);
-        return Math.mulDiv(contracts * multiplier, price * unit, WAD_SQUARED, Math.Rounding.Ceil);
+        if (kind == MarketKind.Inverse) return FixedPoint.mulDiv(contracts * multiplier, unit, price, true);
+        return FixedPoint.mulDiv(contracts * multiplier, price * unit, WAD_SQUARED, true);
     }
 
     /// @notice PnL of `size` contracts opened at `entry` and closed at `exit`.
@@ -69,7 +68,7 @@ library ContractMath {
         returns (uint256)
     {
         if (price == 0) revert ZeroPrice();
-        if (kind == MarketKind.Inverse) return Math.mulDiv(exposure, price, multiplier * unit);
-        return Math.mulDiv(exposure, WAD_SQUARED, multiplier * price * unit);
+        if (kind == MarketKind.Inverse) return FixedPoint.mulDiv(exposure, price, multiplier * unit, false);
+        return FixedPoint.mulDiv(exposure, WAD_SQUARED, multiplier * price * unit, false);
     }
 }

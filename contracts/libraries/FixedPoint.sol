@@ -13,6 +13,22 @@ library FixedPoint {
 
     error FixedPointOverflow(uint256 magnitude);
 
+    /// @dev a × b / denominator with the requested rounding. The product almost always fits in 256
+    /// bits, so that case is a few opcodes; otherwise OpenZeppelin's 512-bit mulDiv takes over.
+    /// Results are identical either way.
+    function mulDiv(uint256 a, uint256 b, uint256 denominator, bool roundUp) internal pure returns (uint256 result) {
+        bool fits;
+        assembly ("memory-safe") {
+            let product := mul(a, b)
+            if and(iszero(iszero(denominator)), or(iszero(a), eq(div(product, a), b))) {
+                fits := 1
+                result := div(product, denominator)
+                if and(roundUp, iszero(iszero(mod(product, denominator)))) { result := add(result, 1) }
+            }
+        }
+        if (!fits) result = Math.mulDiv(a, b, denominator, roundUp ? Math.Rounding.Ceil : Math.Rounding.Floor);
+    }
+
     function abs(int256 x) internal pure returns (uint256) {
         return x >= 0 ? uint256(x) : uint256(-x);
     }
@@ -25,20 +41,19 @@ library FixedPoint {
         returns (int256)
     {
         // A positive result rounded up and a negative one rounded down both grow in magnitude.
-        Math.Rounding rounding = (roundUp != negative) ? Math.Rounding.Ceil : Math.Rounding.Floor;
-        uint256 magnitude = Math.mulDiv(a, b, denominator, rounding);
+        uint256 magnitude = mulDiv(a, b, denominator, roundUp != negative);
         if (magnitude > uint256(type(int256).max)) revert FixedPointOverflow(magnitude);
         return negative ? -int256(magnitude) : int256(magnitude);
     }
 
     /// @dev x × rate / 1e18 for a rate, rounded up: a requirement or a fee.
     function mulRateUp(uint256 x, uint256 rate) internal pure returns (uint256) {
-        return Math.mulDiv(x, rate, WAD, Math.Rounding.Ceil);
+        return mulDiv(x, rate, WAD, true);
     }
 
     /// @dev x × rate / 1e18 rounded down: a credit.
     function mulRateDown(uint256 x, uint256 rate) internal pure returns (uint256) {
-        return Math.mulDiv(x, rate, WAD);
+        return mulDiv(x, rate, WAD, false);
     }
 
     /// @dev a / b for signed a and positive b, rounded towards +∞.
