@@ -11,19 +11,28 @@ const require = createRequire(import.meta.url);
 const SOLC_VERSION = "0.8.30";
 const solcJsPath = require.resolve("solc/soljson.js");
 
+const solcSettings = {
+  optimizer: { enabled: true, runs: 10_000 },
+  viaIR: true,
+  evmVersion: "cancun",
+};
+
 const rpcUrl = process.env.LUCENT_RPC_URL;
 const deployerKey = process.env.LUCENT_DEPLOYER_KEY;
 
 export default defineConfig({
   plugins: [hardhatViem, hardhatEthers, hardhatTypechain, hardhatIgnitionViem, hardhatNetworkHelpers],
   solidity: {
-    version: SOLC_VERSION,
-    path: solcJsPath,
-    settings: {
-      optimizer: { enabled: true, runs: 10_000 },
-      viaIR: true,
-      evmVersion: "cancun",
+    // The same compilation for every build profile. Hardhat derives the `production` profile (used by
+    // `hardhat ignition deploy`) from a single-version config without its `settings` (and the
+    // clearinghouse needs viaIR), and compiles it `isolated`, which writes a build info without
+    // `contracts` for contract-less files (types/Market.sol) that EDR then refuses to load.
+    profiles: {
+      default: { version: SOLC_VERSION, path: solcJsPath, settings: solcSettings },
+      production: { version: SOLC_VERSION, path: solcJsPath, settings: solcSettings, isolated: false },
     },
+    // Deployed by ignition/modules/Lucent.ts; Hardhat only builds artifacts for npm files listed here.
+    npmFilesToBuild: ["@openzeppelin/contracts/access/manager/AccessManager.sol"],
   },
   paths: {
     tests: { solidity: "./test/contracts" },
@@ -48,7 +57,14 @@ export default defineConfig({
     localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
     // Any other EVM chain: LUCENT_RPC_URL + LUCENT_DEPLOYER_KEY.
     ...(rpcUrl
-      ? { remote: { type: "http" as const, chainType: "l1" as const, url: rpcUrl, accounts: deployerKey ? [deployerKey] : [] } }
+      ? {
+          remote: {
+            type: "http" as const,
+            chainType: "l1" as const,
+            url: rpcUrl,
+            accounts: deployerKey ? [deployerKey] : [],
+          },
+        }
       : {}),
   },
   typechain: { outDir: "types/ethers-contracts" },

@@ -22,11 +22,14 @@ const BTCUSD = 0;
 const BTC_PRICE = 100_000n * 10n ** 18n;
 const FUNDING = 100_000n * 10n ** 6n;
 
-const connection = await hre.network.connect();
+const connection = await hre.network.create();
 const { viem, ignition, networkHelpers } = connection;
 const publicClient = await viem.getPublicClient();
-const [admin, r0, r1, r2, keeper] = await viem.getWalletClients();
-if (!admin || !r0 || !r1 || !r2 || !keeper) throw new Error("the EDR network has 20 default accounts");
+const [admin, reporter0, reporter1, reporter2, keeperClient] = await viem.getWalletClients();
+if (!admin || !reporter0 || !reporter1 || !reporter2 || !keeperClient) {
+  throw new Error("the EDR network has 20 default accounts");
+}
+const [r0, r1, r2, keeper] = [reporter0, reporter1, reporter2, keeperClient];
 
 const lucent = await ignition.deploy(LucentModule, {
   parameters: {
@@ -62,7 +65,7 @@ async function fund(accounts: readonly PrivateKeyAccount[]): Promise<void> {
 
 /** Reporters keep the index fresh (EDR stamps blocks with wall-clock time; maxIndexAge is 120 s). */
 async function refreshIndex(): Promise<void> {
-  for (const reporter of [r0!, r1!, r2!]) {
+  for (const reporter of [r0, r1, r2]) {
     await btcOracle.write.report([BTC_PRICE], { account: reporter.account, gas: 100_000n });
   }
 }
@@ -104,7 +107,8 @@ async function settle(calldata: Hex, expectedFills: number, gas?: bigint): Promi
   if (receipt.status !== "success") throw new Error(`batch ${batchIndex} reverted`);
   const events = await clearinghouse.getEvents.BatchSettled({}, { blockHash: receipt.blockHash });
   const settled = events[0]?.args.settled ?? 0n;
-  if (settled !== BigInt(expectedFills)) throw new Error(`batch ${batchIndex}: ${settled}/${expectedFills} fills settled`);
+  if (settled !== BigInt(expectedFills))
+    throw new Error(`batch ${batchIndex}: ${settled}/${expectedFills} fills settled`);
   batchIndex += 1n;
   console.log(`batch of ${expectedFills} fills: ${receipt.gasUsed} gas (${elapsed()})`);
   return receipt.gasUsed;
@@ -171,7 +175,18 @@ const row = (name: string, value: number, target: string, ok: boolean) =>
   `| ${name.padEnd(22)} | ${String(value).padStart(10)} | ${target.padStart(10)} | ${ok ? "met " : "MISS"} |`;
 console.log("| settleBatch            |   measured |     target |      |");
 console.log("|------------------------|-----------:|-----------:|------|");
-console.log(row("gas per fill, fresh", results.settleBatch.perFillFresh, "<= 80,000", results.settleBatch.perFillFresh <= 80_000));
-console.log(row("gas per fill, repeat", results.settleBatch.perFillRepeat, "<= 30,000", results.settleBatch.perFillRepeat <= 30_000));
-console.log(row("fills per tx (16.7M)", results.settleBatch.maxFillsPerTx, ">= 500", results.settleBatch.maxFillsPerTx >= 500));
+console.log(
+  row("gas per fill, fresh", results.settleBatch.perFillFresh, "<= 80,000", results.settleBatch.perFillFresh <= 80_000),
+);
+console.log(
+  row(
+    "gas per fill, repeat",
+    results.settleBatch.perFillRepeat,
+    "<= 30,000",
+    results.settleBatch.perFillRepeat <= 30_000,
+  ),
+);
+console.log(
+  row("fills per tx (16.7M)", results.settleBatch.maxFillsPerTx, ">= 500", results.settleBatch.maxFillsPerTx >= 500),
+);
 console.log(`marginal repeat fill ${marginal} gas, fixed batch overhead ${fixed} gas; written bench/results/gas.json`);

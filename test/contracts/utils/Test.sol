@@ -22,6 +22,8 @@ interface Vm {
     function expectRevert(bytes calldata) external;
     function expectEmit() external;
     function expectEmit(bool, bool, bool, bool) external;
+    function expectEmit(bool, bool, bool, bool, address) external;
+    function expectEmit(address) external;
     function assume(bool) external pure;
     function label(address, string calldata) external;
     function recordLogs() external;
@@ -29,21 +31,40 @@ interface Vm {
     function chainId(uint256) external;
     function snapshotState() external returns (uint256);
     function revertToState(uint256) external returns (bool);
+    function revertToStateAndDelete(uint256) external returns (bool);
+    function getBlockTimestamp() external view returns (uint256);
 }
 
 /// @dev A minimal forge-std style base: cheatcodes, assertions that revert, `bound`, invariant targets.
 abstract contract Test {
     Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
+    /// @dev A target contract and the functions of it the invariant runner may call.
+    struct FuzzSelector {
+        address addr;
+        bytes4[] selectors;
+    }
+
     address[] private _targetContracts;
+    FuzzSelector[] private _targetSelectors;
 
     function targetContract(address target) internal {
         _targetContracts.push(target);
     }
 
+    /// @dev Restricts the invariant runner to `selector.selectors` of `selector.addr`.
+    function targetSelector(FuzzSelector memory selector) internal {
+        _targetSelectors.push(selector);
+    }
+
     /// @dev Read by the invariant runner.
     function targetContracts() public view returns (address[] memory) {
         return _targetContracts;
+    }
+
+    /// @dev Read by the invariant runner.
+    function targetSelectors() public view returns (FuzzSelector[] memory) {
+        return _targetSelectors;
     }
 
     function fail(string memory message) internal pure {
@@ -90,6 +111,14 @@ abstract contract Test {
         if (a != b) revert(message);
     }
 
+    function assertEq(bytes memory a, bytes memory b, string memory message) internal pure {
+        if (keccak256(a) != keccak256(b)) revert(message);
+    }
+
+    function assertEq(string memory a, string memory b, string memory message) internal pure {
+        if (keccak256(bytes(a)) != keccak256(bytes(b))) revert(string.concat(message, ": ", a, " != ", b));
+    }
+
     function assertGe(uint256 a, uint256 b, string memory message) internal pure {
         if (a < b) revert(string.concat(message, ": ", _u(a), " < ", _u(b)));
     }
@@ -104,6 +133,22 @@ abstract contract Test {
 
     function assertLe(int256 a, int256 b, string memory message) internal pure {
         if (a > b) revert(string.concat(message, ": ", _i(a), " > ", _i(b)));
+    }
+
+    function assertLt(uint256 a, uint256 b, string memory message) internal pure {
+        if (a >= b) revert(string.concat(message, ": ", _u(a), " >= ", _u(b)));
+    }
+
+    function assertLt(int256 a, int256 b, string memory message) internal pure {
+        if (a >= b) revert(string.concat(message, ": ", _i(a), " >= ", _i(b)));
+    }
+
+    function assertGt(uint256 a, uint256 b, string memory message) internal pure {
+        if (a <= b) revert(string.concat(message, ": ", _u(a), " <= ", _u(b)));
+    }
+
+    function assertGt(int256 a, int256 b, string memory message) internal pure {
+        if (a <= b) revert(string.concat(message, ": ", _i(a), " <= ", _i(b)));
     }
 
     function bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {

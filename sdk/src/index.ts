@@ -1,0 +1,68 @@
+export { LucentError, type LucentErrorDetails, type LucentErrorOptions } from "./errors.js";
+
+export {
+  lucentDomain,
+  orderTypes,
+  OrderFlags,
+  SkipReason,
+  ORDER_TYPE,
+  LUCENT_DOMAIN_NAME,
+  LUCENT_DOMAIN_VERSION,
+  type Order,
+  type OrderFlag,
+  type LucentDomain,
+  type LucentDomainParameters,
+} from "./orders/types.js";
+export {
+  validateOrder,
+  InvalidOrderFieldError,
+  ORDER_FIELD_BITS,
+  type ValidateOrderErrorType,
+} from "./orders/validateOrder.js";
+export {
+  hashOrder,
+  type HashOrderParameters,
+  type HashOrderReturnType,
+  type HashOrderErrorType,
+} from "./orders/hashOrder.js";
+export {
+  signOrder,
+  SignerAccountMissingError,
+  type OrderSigner,
+  type SignOrderParameters,
+  type SignOrderReturnType,
+  type SignOrderErrorType,
+} from "./orders/signOrder.js";
+export {
+  toCompactSignature,
+  tryToCompactSignature,
+  InvalidSignatureError,
+  type ToCompactSignatureErrorType,
+} from "./orders/signature.js";
+export { BatchLayout } from "./orders/batchLayout.js";
+export {
+  encodeBatch,
+  encodeSignedOrder,
+  SignatureTooLongError,
+  type Fill,
+  type SignedOrder,
+  type EncodeBatchParameters,
+  type EncodeBatchReturnType,
+  type EncodeBatchErrorType,
+} from "./orders/encodeBatch.js";
+export {
+  decodeBatch,
+  BatchTruncatedError,
+  type DecodedFill,
+  type DecodedSignedOrder,
+  type DecodeBatchParameters,
+  type DecodeBatchReturnType,
+  type DecodeBatchErrorType,
+} from "./orders/decodeBatch.js";
+export {
+  subaccountId,
+  InvalidSubaccountError,
+  type SubaccountIdParameters,
+  type SubaccountIdReturnType,
+  type SubaccountIdErrorType,
+} from "./accounts/subaccountId.js";
