@@ -26,9 +26,10 @@ import {OrderCodec} from "../libraries/OrderCodec.sol";
 /// @dev Storage is the cost designed against (issue: ≤ 80k gas a fresh fill, ≤ 30k a repeat fill):
 /// - an account is one slot: balance, the mask of markets it holds positions in, its nonce floor;
 /// - a position is one slot (`Position`);
-/// - a fully filled order only flips a bit in its subaccount's nonce bitmap; only partially filled
-///   orders get a slot of their own. Bit 0 of every bitmap word marks the word as allocated, and a
-///   first deposit allocates word 0, so a fill never pays for a fresh slot there;
+/// - an order's state is two bits in its subaccount's nonce bitmap (fresh, partially filled, done);
+///   only a partially filled order gets a `filled` slot, and a fresh order's `filled` slot is read
+///   only if its trader ever cancelled by hash. Bits 0–1 of every bitmap word mark it allocated, and
+///   a first deposit allocates word 0, so a fill never pays for a fresh slot there;
 /// - markets touched by a batch are cached in memory and their funding state written once a batch.
 contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
@@ -81,11 +82,15 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         Position position;
         Position newPosition;
         uint256 fee;
+        uint256 filledBefore;
         bool increasesRisk;
     }
 
     uint256 private constant CANCELLED = type(uint256).max;
-    uint256 private constant NONCES_PER_WORD = 255;
+    uint256 private constant NONCES_PER_WORD = 127;
+    uint256 private constant WORD_ALLOCATED = 1;
+    uint256 private constant NONCE_PARTIAL = 1;
+    uint256 private constant NONCE_DONE = 2;
 
     IMarketRegistry private immutable _registry;
     IKeeperRegistry private immutable _keepers;
@@ -96,6 +101,8 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
     mapping(address trader => mapping(bytes32 orderHash => uint256)) private _filled;
     mapping(uint256 marketId => MarketState) private _marketStates;
     mapping(address keeper => uint64) private _nextBatchIndex;
+    /// @dev Set once a trader cancels by hash: from then on fills check its orders' `filled` slot.
+    mapping(address trader => bool) private _cancelsByHash;
     mapping(uint8 collateral => uint256) private _insuranceFund;
 
     constructor(IMarketRegistry registry_, IKeeperRegistry keepers_) EIP712("Lucent", "1") {
@@ -128,7 +135,7 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         if (balance > type(int128).max) revert ClearinghouseBalanceOverflow(id);
         a.balance = int128(balance);
         // Allocate the first nonce word now, so the account's first fills write a warm slot.
-        if (_nonceWords[id][0] == 0) _nonceWords[id][0] = 1;
+        if (_nonceWords[id][0] == 0) _nonceWords[id][0] = WORD_ALLOCATED;
         emit Deposited(id, msg.sender, amount);
     }
 
@@ -155,7 +162,7 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         int256 balance = int256(b.balance) + int256(amount);
         if (balance > type(int128).max) revert ClearinghouseBalanceOverflow(to);
         b.balance = int128(balance);
-        if (_nonceWords[to][0] == 0) _nonceWords[to][0] = 1;
+        if (_nonceWords[to][0] == 0) _nonceWords[to][0] = WORD_ALLOCATED;
         emit Transferred(from, to, amount);
     }
 
@@ -170,6 +177,7 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
 
     /// @inheritdoc IClearinghouse
     function cancelOrders(bytes32[] calldata orderHashes) external {
+        if (!_cancelsByHash[msg.sender]) _cancelsByHash[msg.sender] = true;
         for (uint256 i; i < orderHashes.length; ++i) {
             _filled[msg.sender][orderHashes[i]] = CANCELLED;
             emit OrderCancelled(msg.sender, orderHashes[i]);
@@ -180,8 +188,7 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
     function cancelNonces(uint8 collateral, uint8 subaccount, uint64[] calldata nonces) external {
         SubaccountId id = SubaccountIdLib.from(msg.sender, collateral, subaccount);
         for (uint256 i; i < nonces.length; ++i) {
-            (uint256 word, uint256 bit) = _nonceBit(nonces[i]);
-            _nonceWords[id][word] |= bit | 1;
+            _setNonceState(id, nonces[i], NONCE_DONE);
             emit NonceCancelled(id, nonces[i]);
         }
     }
@@ -381,11 +388,14 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
 
     function _orderStateReason(Side memory s, Order memory o, uint64 size) private view returns (SkipReason) {
         if (o.nonce < s.account.nonceFloor) return SkipReason.Cancelled;
-        (uint256 word, uint256 bit) = _nonceBit(o.nonce);
-        if (_nonceWords[s.id][word] & bit != 0) return SkipReason.Cancelled;
-        uint256 filled = _filled[o.trader][s.orderHash];
-        if (filled == CANCELLED) return SkipReason.Cancelled;
-        if (filled + size > o.size) return SkipReason.Overfilled;
+        uint256 state = _nonceState(s.id, o.nonce);
+        if (state == NONCE_DONE) return SkipReason.Cancelled;
+        if (state == NONCE_PARTIAL || _cancelsByHash[o.trader]) {
+            uint256 filled = _filled[o.trader][s.orderHash];
+            if (filled == CANCELLED) return SkipReason.Cancelled;
+            s.filledBefore = filled;
+        }
+        if (s.filledBefore + size > o.size) return SkipReason.Overfilled;
         return SkipReason.None;
     }
 
@@ -429,10 +439,12 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         if (newSize != int64(newSize)) return SkipReason.Overflow;
         PositionMath.Trade memory t =
             PositionMath.applyTrade(m.cfg.kind, m.cfg.multiplier, m.unit, size, s.position.basis(), s.delta, price);
-        int256 funding = FundingMath.fundingOwed(size, m.cumulativeFunding, s.position.fundingSnapshot());
+        int256 funding = FundingMath.fundingOwed(size, m.cumulativeFunding, s.position.fundingSnapshot(), m.unit);
         s.fee = FixedPoint.mulRateUp(ContractMath.notional(m.cfg.kind, m.cfg.multiplier, s.delta, price, m.unit), s.feeRate);
         int256 balance = int256(s.account.balance) + t.realizedPnl - funding - int256(s.fee);
-        if (balance != int128(balance) || t.basis != int96(t.basis)) return SkipReason.Overflow;
+        if (balance != int128(balance) || t.basis != int96(t.basis) || m.cumulativeFunding != int96(m.cumulativeFunding)) {
+            return SkipReason.Overflow;
+        }
         s.account.balance = int128(balance);
         s.newPosition = PositionLib.pack(t.size, t.basis, m.cumulativeFunding);
         s.increasesRisk = PositionMath.increasesRisk(size, t.size);
@@ -456,13 +468,13 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         s.account.openMarkets = uint64(_withMarket(s.account.openMarkets, marketId, !s.newPosition.isEmpty()));
         _accounts[s.id] = s.account;
         _positions[s.id][marketId] = s.newPosition;
-        uint256 filled = _filled[o.trader][s.orderHash] + size;
+        uint256 filled = s.filledBefore + size;
         if (filled == o.size) {
-            // Fully filled: one bit in an allocated word instead of a new slot.
-            (uint256 word, uint256 bit) = _nonceBit(o.nonce);
-            _nonceWords[s.id][word] |= bit | 1;
-            if (filled != size) delete _filled[o.trader][s.orderHash];
+            // Fully filled: two bits in an allocated word instead of a new slot.
+            _setNonceState(s.id, o.nonce, NONCE_DONE);
+            if (s.filledBefore != 0) delete _filled[o.trader][s.orderHash];
         } else {
+            if (s.filledBefore == 0) _setNonceState(s.id, o.nonce, NONCE_PARTIAL);
             _filled[o.trader][s.orderHash] = filled;
         }
     }
@@ -475,7 +487,11 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
             if (!m.traded) continue;
             MarketState storage st = _marketStates[id];
             if (m.indexFresh && m.volume > 0) {
-                int256 sample = FundingMath.premiumSample(m.notional / m.volume, m.index);
+                // A sample is clamped to the mark band before it enters the EMA: one extreme fill
+                // (even a self-trade between two subaccounts) can move the mark at most to the band.
+                int256 sample = FundingMath.clampPremium(
+                    FundingMath.premiumSample(m.notional / m.volume, m.index), m.cfg.markBandRate
+                );
                 uint256 dt = block.timestamp - st.lastAccrual;
                 m.premiumEma = FundingMath.updatePremiumEma(m.premiumEma, sample, dt, m.cfg.premiumEmaPeriod);
                 m.mark = FundingMath.markPrice(m.index, m.premiumEma, m.cfg.markBandRate);
@@ -566,7 +582,7 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
             if (size == 0) continue;
             MarketCache memory m = _market(ctx, marketId);
             equity += PositionMath.unrealizedPnl(m.cfg.kind, m.cfg.multiplier, m.unit, size, p.basis(), m.mark)
-                - FundingMath.fundingOwed(size, m.cumulativeFunding, p.fundingSnapshot());
+                - FundingMath.fundingOwed(size, m.cumulativeFunding, p.fundingSnapshot(), m.unit);
             uint256 value = ContractMath.notional(m.cfg.kind, m.cfg.multiplier, size, m.mark, m.unit);
             im += FixedPoint.mulRateUp(value, m.cfg.imRate);
             mm += FixedPoint.mulRateUp(value, m.cfg.mmRate);
@@ -625,8 +641,7 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
 
     /// @inheritdoc IClearinghouse
     function isNonceUsed(SubaccountId id, uint64 nonce) external view returns (bool) {
-        (uint256 word, uint256 bit) = _nonceBit(nonce);
-        return nonce < _accounts[id].nonceFloor || _nonceWords[id][word] & bit != 0;
+        return nonce < _accounts[id].nonceFloor || _nonceState(id, nonce) == NONCE_DONE;
     }
 
     /// @inheritdoc IClearinghouse
@@ -664,10 +679,15 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         return IERC20(c.token);
     }
 
-    /// @dev Nonce n lives in word n / 255 at bit 1 + n % 255; bit 0 marks the word allocated.
-    function _nonceBit(uint64 nonce) private pure returns (uint256 word, uint256 bit) {
-        word = nonce / NONCES_PER_WORD;
-        bit = 1 << (1 + nonce % NONCES_PER_WORD);
+    /// @dev Nonce n's state is bits 2 + 2·(n % 127) of word n / 127; bits 0–1 mark the word allocated.
+    function _nonceState(SubaccountId id, uint64 nonce) private view returns (uint256) {
+        uint256 state = (_nonceWords[id][nonce / NONCES_PER_WORD] >> (2 + 2 * (nonce % NONCES_PER_WORD))) & 3;
+        return state >= NONCE_DONE ? NONCE_DONE : state; // partial (01) | done (10) reads as done
+    }
+
+    /// @dev States only move forward (fresh → partial → done), so OR-ing the bits is enough.
+    function _setNonceState(SubaccountId id, uint64 nonce, uint256 state) private {
+        _nonceWords[id][nonce / NONCES_PER_WORD] |= (state << (2 + 2 * (nonce % NONCES_PER_WORD))) | WORD_ALLOCATED;
     }
 
     function _withMarket(uint256 mask, uint256 marketId, bool open) private pure returns (uint256) {

@@ -8,8 +8,6 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 /// (requirements and debits up, credits down) whatever the sign.
 library FixedPoint {
     uint256 internal constant WAD = 1e18;
-    /// @dev Extra precision of the cumulative funding index (token units × 1e9 per contract).
-    uint256 internal constant FUNDING_PRECISION = 1e9;
 
     error FixedPointOverflow(uint256 magnitude);
 

@@ -11,6 +11,7 @@ import {ContractMath} from "./ContractMath.sol";
 /// @dev Mirrored by `sdk/src/math/fundingMath.ts`.
 library FundingMath {
     int256 private constant WAD = 1e18;
+    uint256 private constant MAX_FUNDING_PRECISION = 1e9;
 
     /// @notice mark = index × (1 + clamp(premiumEma, ±band)), rounded down.
     function markPrice(uint256 index, int256 premiumEma, uint256 band) internal pure returns (uint256) {
@@ -44,8 +45,18 @@ library FundingMath {
         return premium + diff;
     }
 
-    /// @notice Growth of the cumulative funding index over `dt` seconds, in collateral units × 1e9 per
-    /// contract: rate × value of one contract at `mark` × dt / interval. Longs pay when it grows.
+    /// @notice Sub-unit precision of the funding index for a collateral whose unit is `unit` = 10^decimals:
+    /// 1e9 for tokens of up to 9 decimals, less for finer tokens, so one index step is never finer than
+    /// 1e-18 of a whole token and the `int96` snapshot in a position keeps ~3.9e10 tokens per contract
+    /// of headroom whatever the decimals (an 18-decimal token at 1e9 would overflow within weeks).
+    function fundingPrecision(uint256 unit) internal pure returns (uint256) {
+        uint256 finest = 1e18 / unit;
+        return finest < MAX_FUNDING_PRECISION ? finest : MAX_FUNDING_PRECISION;
+    }
+
+    /// @notice Growth of the cumulative funding index over `dt` seconds, in collateral units ×
+    /// `fundingPrecision(unit)` per contract: rate × value of one contract at `mark` × dt / interval.
+    /// Longs pay when it grows.
     function fundingIndexDelta(
         MarketKind kind,
         uint256 multiplier,
@@ -56,15 +67,19 @@ library FundingMath {
         uint256 interval
     ) internal pure returns (int256) {
         if (dt == 0 || rate == 0) return 0;
-        uint256 contractValue = ContractMath.notional(kind, multiplier, 1, mark, unit * FixedPoint.FUNDING_PRECISION);
+        uint256 contractValue = ContractMath.notional(kind, multiplier, 1, mark, unit * fundingPrecision(unit));
         return FixedPoint.signedMulDiv(contractValue * SignedMath.abs(rate), dt, interval * uint256(WAD), rate < 0, false);
     }
 
     /// @notice Funding a position owes since its snapshot, in collateral units, rounded up (a debit;
     /// negative means it is owed funding, rounded towards zero). Longs and shorts use the same index,
     /// so what longs pay is what shorts receive, less dust kept by the protocol.
-    function fundingOwed(int256 size, int256 cumulativeIndex, int256 snapshot) internal pure returns (int256) {
+    function fundingOwed(int256 size, int256 cumulativeIndex, int256 snapshot, uint256 unit)
+        internal
+        pure
+        returns (int256)
+    {
         if (size == 0) return 0;
-        return FixedPoint.divUp(size * (cumulativeIndex - snapshot), FixedPoint.FUNDING_PRECISION);
+        return FixedPoint.divUp(size * (cumulativeIndex - snapshot), fundingPrecision(unit));
     }
 }

@@ -114,7 +114,15 @@ contract MathHarness {
         return FundingMath.fundingIndexDelta(kind, multiplier, unit, mark, rate, dt, interval);
     }
 
-    function fundingOwed(int256 size, int256 cumulativeIndex, int256 snapshot) external pure returns (int256) {
-        return FundingMath.fundingOwed(size, cumulativeIndex, snapshot);
+    function fundingOwed(int256 size, int256 cumulativeIndex, int256 snapshot, uint256 unit)
+        external
+        pure
+        returns (int256)
+    {
+        return FundingMath.fundingOwed(size, cumulativeIndex, snapshot, unit);
+    }
+
+    function fundingPrecision(uint256 unit) external pure returns (uint256) {
+        return FundingMath.fundingPrecision(unit);
     }
 }

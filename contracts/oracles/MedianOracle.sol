@@ -18,6 +18,7 @@ contract MedianOracle is IIndexOracle, AccessManaged {
 
     error MedianOracleNotReporter(address caller);
     error MedianOracleZeroPrice();
+    error MedianOraclePriceTooLarge(uint256 price);
     error MedianOracleAlreadyReporter(address reporter);
     error MedianOracleBadQuorum(uint256 quorum, uint256 reporters);
 
@@ -76,6 +77,7 @@ contract MedianOracle is IIndexOracle, AccessManaged {
     function report(uint256 price) external {
         if (!isReporter[msg.sender]) revert MedianOracleNotReporter(msg.sender);
         if (price == 0) revert MedianOracleZeroPrice();
+        if (price > type(uint128).max) revert MedianOraclePriceTooLarge(price);
         _reports[msg.sender] = Report(uint128(price), uint64(block.timestamp));
         emit PriceReported(msg.sender, price, block.timestamp);
     }

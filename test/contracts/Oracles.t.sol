@@ -118,17 +118,12 @@ contract OraclesTest is LucentFixture {
         _assertIndex(IIndexOracle(address(median)), 100e18, T0, "unchanged");
     }
 
-    /// BUG (not enabled): `report` stores `uint128(price)`, silently truncating prices ≥ 2^128
-    /// (2^128 + 100e18 is stored as 100e18). The correct behaviour is to refuse the report or keep the
-    /// exact price; this asserts the latter two are the only outcomes. Rename to `test_` once fixed.
-    function bug_report_doesNotTruncatePricesAbove128Bits() public {
+    /// Prices are stored in 128 bits; a larger report is refused instead of silently truncated.
+    function test_report_revertsOnPricesAbove128Bits() public {
         uint256 huge = (uint256(1) << 128) + 100e18;
         vm.prank(r[0]);
-        try median.report(huge) {
-            _reportAs(1, huge);
-            (uint256 p,) = median.latestIndex();
-            assertEq(p, huge, "reported price kept exactly");
-        } catch {}
+        vm.expectRevert(abi.encodeWithSelector(MedianOracle.MedianOraclePriceTooLarge.selector, huge));
+        median.report(huge);
     }
 
     function test_reporters_areManagedByTheAuthorityOnly() public {

@@ -125,9 +125,9 @@ contract FundingMathTest is MathBase {
     function test_funding_reference() public view {
         int256 delta = h.fundingIndexDelta(MarketKind.Quanto, 0.000001e18, 1e8, 4_000e18, 0.0001e18, 8 hours, 8 hours);
         assertEq(delta, 40e9, "40 sat x 1e9 per contract");
-        assertEq(h.fundingOwed(1_000, delta, 0), 40_000, "long owes 40,000 sat");
-        assertEq(h.fundingOwed(-1_000, delta, 0), -40_000, "short receives 40,000 sat");
-        assertEq(h.fundingOwed(0, delta, 0), 0, "flat owes nothing");
+        assertEq(h.fundingOwed(1_000, delta, 0, 1e8), 40_000, "long owes 40,000 sat");
+        assertEq(h.fundingOwed(-1_000, delta, 0, 1e8), -40_000, "short receives 40,000 sat");
+        assertEq(h.fundingOwed(0, delta, 0, 1e8), 0, "flat owes nothing");
         assertEq(h.fundingIndexDelta(MarketKind.Quanto, 0.000001e18, 1e8, 4_000e18, 0.0001e18, 0, 8 hours), 0, "dt 0");
         assertEq(h.fundingIndexDelta(MarketKind.Quanto, 0.000001e18, 1e8, 4_000e18, 0, 1 hours, 8 hours), 0, "rate 0");
     }
@@ -153,8 +153,9 @@ contract FundingMathTest is MathBase {
         int256 d12 = h.fundingIndexDelta(kind, mult, unit, mark, rate, dt1 + dt2, interval);
         if (d1 != 0) assertEq(d1 > 0, rate > 0, "longs pay when the rate is positive");
         if (rate == 0 || dt1 == 0) assertEq(d1, 0, "nothing accrues");
-        // rate × value of one contract (×1e9, rounded up) × dt / interval, rounded towards −∞.
-        uint256 cv = h.notional(kind, mult, 1, mark, unit * 1e9);
+        // rate × value of one contract (× the funding precision, rounded up) × dt / interval, rounded
+        // towards −∞.
+        uint256 cv = h.notional(kind, mult, 1, mark, unit * h.fundingPrecision(unit));
         _assertRounded(d1, rate < 0, cv * _abs(rate), dt1, interval * 1e18, false, "index delta");
         // Accruing in two steps never grows the index by more than one step, and by at most 1 less.
         assertLe(d1 + d2, d12, "split accrual <= single accrual");
@@ -165,13 +166,21 @@ contract FundingMathTest is MathBase {
         assertGe(d1 + neg, int256(-1), "d(r) + d(-r) >= -1");
     }
 
+    function test_fundingPrecision_neverFinerThanAnAttoToken() public view {
+        assertEq(h.fundingPrecision(1e6), 1e9, "6 decimals");
+        assertEq(h.fundingPrecision(1e8), 1e9, "8 decimals");
+        assertEq(h.fundingPrecision(1e9), 1e9, "9 decimals");
+        assertEq(h.fundingPrecision(1e12), 1e6, "12 decimals");
+        assertEq(h.fundingPrecision(1e18), 1, "18 decimals");
+    }
+
     /// Longs pay exactly what shorts receive, plus at most one unit kept by the protocol.
     function testFuzz_fundingOwed_longShortNetsToDust(uint256 ss, int256 cum, int256 snap) public view {
         int256 size = int256(_logUniform(ss, 0, MAX_SIZE_EXP));
         cum = boundInt(cum, -1e30, 1e30);
         snap = boundInt(snap, -1e30, 1e30);
-        int256 longOwes = h.fundingOwed(size, cum, snap);
-        int256 shortOwes = h.fundingOwed(-size, cum, snap);
+        int256 longOwes = h.fundingOwed(size, cum, snap, 1e8);
+        int256 shortOwes = h.fundingOwed(-size, cum, snap, 1e8);
         assertGe(longOwes + shortOwes, int256(0), "the protocol never pays out more than it collects");
         assertLe(longOwes + shortOwes, int256(1), "and keeps at most 1 unit");
         // owed = ceil(size × (cum − snap) / 1e9): a debit rounded up, a credit rounded towards zero.
@@ -193,15 +202,15 @@ contract FundingMathTest is MathBase {
         int256 s2 = -(l1 + l2) - s1;
         cum = boundInt(cum, -1e30, 1e30);
         snap = boundInt(snap, -1e30, 1e30);
-        int256 net = h.fundingOwed(l1, cum, snap) + h.fundingOwed(l2, cum, snap) + h.fundingOwed(s1, cum, snap)
-            + h.fundingOwed(s2, cum, snap);
+        int256 net = h.fundingOwed(l1, cum, snap, 1e8) + h.fundingOwed(l2, cum, snap, 1e8) + h.fundingOwed(s1, cum, snap, 1e8)
+            + h.fundingOwed(s2, cum, snap, 1e8);
         assertGe(net, int256(0), "net funding >= 0");
         assertLe(net, int256(3), "net funding <= n - 1");
     }
 
     function test_overflow_reverts() public {
         vm.expectRevert();
-        h.fundingOwed(type(int256).max, 2, 0);
+        h.fundingOwed(type(int256).max, 2, 0, 1e8);
         vm.expectRevert();
         h.markPrice(2 ** 250, 0.5e18, 0.9e18);
         vm.expectRevert();
