@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
@@ -409,9 +410,11 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         uint256 marketId,
         uint256 price
     ) private view returns (SkipReason, bool) {
-        SkipReason r = _applyToSide(m, ms, price);
+        // Both sides trade the same contracts at the same price: one notional for both fees.
+        uint256 fillNotional = ContractMath.notional(m.cfg.kind, m.cfg.multiplier, ms.delta, price, m.unit);
+        SkipReason r = _applyToSide(m, ms, price, fillNotional);
         if (r != SkipReason.None) return (r, true);
-        r = _applyToSide(m, ts, price);
+        r = _applyToSide(m, ts, price, fillNotional);
         if (r != SkipReason.None) return (r, false);
 
         if (!m.indexFresh && (ms.increasesRisk || ts.increasesRisk)) {
@@ -430,7 +433,11 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
     }
 
     /// @dev Settles the side's pending funding and applies the trade to its position and balance.
-    function _applyToSide(MarketCache memory m, Side memory s, uint256 price) private pure returns (SkipReason) {
+    function _applyToSide(MarketCache memory m, Side memory s, uint256 price, uint256 fillNotional)
+        private
+        pure
+        returns (SkipReason)
+    {
         int256 size = s.position.size();
         int256 newSize = size + s.delta;
         if (s.reduceOnly && (size == 0 || (size > 0) == (s.delta > 0) || FixedPoint.abs(s.delta) > FixedPoint.abs(size))) {
@@ -440,7 +447,7 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         PositionMath.Trade memory t =
             PositionMath.applyTrade(m.cfg.kind, m.cfg.multiplier, m.unit, size, s.position.basis(), s.delta, price);
         int256 funding = FundingMath.fundingOwed(size, m.cumulativeFunding, s.position.fundingSnapshot(), m.unit);
-        s.fee = FixedPoint.mulRateUp(ContractMath.notional(m.cfg.kind, m.cfg.multiplier, s.delta, price, m.unit), s.feeRate);
+        s.fee = FixedPoint.mulRateUp(fillNotional, s.feeRate);
         int256 balance = int256(s.account.balance) + t.realizedPnl - funding - int256(s.fee);
         if (balance != int128(balance) || t.basis != int96(t.basis) || m.cumulativeFunding != int96(m.cumulativeFunding)) {
             return SkipReason.Overflow;
@@ -455,13 +462,14 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
     /// equity ≥ MM after it, or must leave the account no less healthy than before.
     function _marginOk(Context memory ctx, Side memory s, uint256 marketId) private view returns (bool) {
         uint256 mask = _withMarket(s.account.openMarkets, marketId, !s.newPosition.isEmpty());
-        (int256 equity, uint256 im, uint256 mm) = _health(ctx, s.id, s.account.balance, mask, marketId, s.newPosition);
-        if (s.increasesRisk) return equity >= int256(im);
-        if (equity >= int256(mm)) return true;
+        (int256 equity, uint256 required) =
+            _health(ctx, s.id, s.account.balance, mask, marketId, s.newPosition, s.increasesRisk);
+        if (equity >= int256(required)) return true;
+        if (s.increasesRisk) return false;
         Account memory before = _accounts[s.id];
-        (int256 equity0,, uint256 mm0) =
-            _health(ctx, s.id, before.balance, before.openMarkets, marketId, _positions[s.id][marketId]);
-        return equity - int256(mm) >= equity0 - int256(mm0);
+        (int256 equity0, uint256 mm0) =
+            _health(ctx, s.id, before.balance, before.openMarkets, type(uint256).max, Position.wrap(0), false);
+        return equity - int256(required) >= equity0 - int256(mm0);
     }
 
     function _commitSide(Side memory s, Order memory o, uint64 size, uint256 marketId) private {
@@ -564,35 +572,50 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         } catch {}
     }
 
-    /// @dev equity, IM and MM of an account, with `overrideMarket`'s position replaced by `overridePosition`.
+    /// @dev An account's equity and its initial (`initial`) or maintenance margin, with
+    /// `overrideMarket`'s position replaced by `overridePosition` (whose funding is settled).
     function _health(
         Context memory ctx,
         SubaccountId id,
         int256 balance,
         uint256 mask,
         uint256 overrideMarket,
-        Position overridePosition
-    ) private view returns (int256 equity, uint256 im, uint256 mm) {
+        Position overridePosition,
+        bool initial
+    ) private view returns (int256 equity, uint256 required) {
         equity = balance;
         while (mask != 0) {
-            uint256 marketId = _lowestBit(mask);
+            uint256 marketId = Math.log2(mask & (~mask + 1)); // lowest set bit
             mask &= mask - 1;
-            Position p = marketId == overrideMarket ? overridePosition : _positions[id][marketId];
+            bool overridden = marketId == overrideMarket;
+            Position p = overridden ? overridePosition : _positions[id][marketId];
             int256 size = p.size();
             if (size == 0) continue;
             MarketCache memory m = _market(ctx, marketId);
-            equity += PositionMath.unrealizedPnl(m.cfg.kind, m.cfg.multiplier, m.unit, size, p.basis(), m.mark)
-                - FundingMath.fundingOwed(size, m.cumulativeFunding, p.fundingSnapshot(), m.unit);
-            uint256 value = ContractMath.notional(m.cfg.kind, m.cfg.multiplier, size, m.mark, m.unit);
-            im += FixedPoint.mulRateUp(value, m.cfg.imRate);
-            mm += FixedPoint.mulRateUp(value, m.cfg.mmRate);
+            (int256 value, uint256 notional) =
+                ContractMath.valueAndNotional(m.cfg.kind, m.cfg.multiplier, size, m.mark, m.unit);
+            equity += value - p.basis();
+            if (!overridden) equity -= FundingMath.fundingOwed(size, m.cumulativeFunding, p.fundingSnapshot(), m.unit);
+            required += FixedPoint.mulRateUp(notional, initial ? m.cfg.imRate : m.cfg.mmRate);
         }
+    }
+
+    /// @dev equity, IM and MM together, for views.
+    function _fullHealth(Context memory ctx, SubaccountId id)
+        private
+        view
+        returns (int256 equity, uint256 im, uint256 mm)
+    {
+        Account memory a = _accounts[id];
+        (equity, im) = _health(ctx, id, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0), true);
+        (, mm) = _health(ctx, id, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0), false);
     }
 
     function _withdrawable(Context memory ctx, SubaccountId id) private view returns (uint256) {
         Account memory a = _accounts[id];
         if (a.balance <= 0) return 0;
-        (int256 equity, uint256 im,) = _health(ctx, id, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0));
+        (int256 equity, uint256 im) =
+            _health(ctx, id, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0), true);
         int256 free = equity - int256(im);
         if (free <= 0) return 0;
         return uint256(free) < uint256(int256(a.balance)) ? uint256(free) : uint256(int256(a.balance));
@@ -628,9 +651,7 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         returns (int256 equity, uint256 initialMargin, uint256 maintenanceMargin, uint256 withdrawable)
     {
         Context memory ctx = _newContext();
-        Account memory a = _accounts[id];
-        (equity, initialMargin, maintenanceMargin) =
-            _health(ctx, id, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0));
+        (equity, initialMargin, maintenanceMargin) = _fullHealth(ctx, id);
         withdrawable = _withdrawable(ctx, id);
     }
 
@@ -699,10 +720,4 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         return size > 0 ? uint256(size) : 0;
     }
 
-    function _lowestBit(uint256 mask) private pure returns (uint256 i) {
-        while (mask & 1 == 0) {
-            mask >>= 1;
-            ++i;
-        }
-    }
 }

@@ -41,6 +41,28 @@ library ContractMath {
         return FixedPoint.mulDiv(contracts * multiplier, price * unit, WAD_SQUARED, true);
     }
 
+    /// @notice Both figures an account's health needs from one position, from one division:
+    /// `signedValue(..., roundUp = false)` and `notional(...)`, exactly.
+    function valueAndNotional(MarketKind kind, uint256 multiplier, int256 size, uint256 price, uint256 unit)
+        internal
+        pure
+        returns (int256 valueDown, uint256 notionalUp)
+    {
+        if (price == 0) revert ZeroPrice();
+        uint256 contracts = FixedPoint.abs(size);
+        uint256 down;
+        bool negative;
+        if (kind == MarketKind.Inverse) {
+            (down, notionalUp) = FixedPoint.mulDivBoth(contracts * multiplier, unit, price);
+            negative = size > 0;
+        } else {
+            (down, notionalUp) = FixedPoint.mulDivBoth(contracts * multiplier, price * unit, WAD_SQUARED);
+            negative = size < 0;
+        }
+        if (notionalUp > uint256(type(int256).max)) revert FixedPoint.FixedPointOverflow(notionalUp);
+        valueDown = negative ? -int256(notionalUp) : int256(down);
+    }
+
     /// @notice PnL of `size` contracts opened at `entry` and closed at `exit`.
     /// @dev Exactly what a position realizes: the exit value rounded down minus the basis rounded up,
     /// so rounding dust stays with the protocol (SPEC §0.1).

@@ -27,6 +27,13 @@ library FixedPoint {
         if (!fits) result = Math.mulDiv(a, b, denominator, roundUp ? Math.Rounding.Ceil : Math.Rounding.Floor);
     }
 
+    /// @dev a × b / denominator rounded both ways, for one multiplication.
+    function mulDivBoth(uint256 a, uint256 b, uint256 denominator) internal pure returns (uint256 down, uint256 up) {
+        down = mulDiv(a, b, denominator, false);
+        up = down;
+        if (mulmod(a, b, denominator) != 0) up += 1;
+    }
+
     function abs(int256 x) internal pure returns (uint256) {
         return x >= 0 ? uint256(x) : uint256(-x);
     }
