@@ -30,6 +30,14 @@ contract MathHarness {
         return ContractMath.notional(kind, multiplier, size, price, unit);
     }
 
+    function valueAndNotional(MarketKind kind, uint256 multiplier, int256 size, uint256 price, uint256 unit)
+        external
+        pure
+        returns (int256 valueDown, uint256 notionalUp)
+    {
+        return ContractMath.valueAndNotional(kind, multiplier, size, price, unit);
+    }
+
     function pnl(MarketKind kind, uint256 multiplier, int256 size, uint256 entry, uint256 exit, uint256 unit)
         external
         pure

@@ -14,7 +14,6 @@ import {MarketConfig} from "../../../contracts/types/Market.sol";
 import {ContractMath} from "../../../contracts/libraries/ContractMath.sol";
 import {FixedPoint} from "../../../contracts/libraries/FixedPoint.sol";
 import {PositionMath} from "../../../contracts/libraries/PositionMath.sol";
-import {console} from "hardhat/console.sol";
 
 /// @title LucentHandler
 /// @notice Drives the devnet system (LucentFixture) with bounded random actions for the invariant
@@ -37,7 +36,17 @@ contract LucentHandler is LucentFixture {
     uint256 public constant N_MARKETS = 3;
     uint256 internal constant MAX_ORDERS = 240;
     uint256 internal constant DAVE_PK = 0xDA7E;
-    uint256 internal constant FILLED_CANCELLED = type(uint256).max;
+
+    /// Fill kinds (seed % 32): 0–21 valid, then one deliberate defect each; 29–31 reduce-only takers,
+    /// mostly sized to reduce (valid) and sometimes not (ReduceOnlyViolated).
+    uint256 internal constant K_BAD_SIG = 22;
+    uint256 internal constant K_EXPIRED = 23;
+    uint256 internal constant K_OVERFILL = 24;
+    uint256 internal constant K_KEEPER = 25;
+    uint256 internal constant K_LIMIT = 26;
+    uint256 internal constant K_SELF_TRADE = 27;
+    uint256 internal constant K_FLAGS = 28;
+    uint256 internal constant K_REDUCE_ONLY = 29;
 
     /// Violation categories, one per invariant that asserts them.
     uint256 public constant V_INV1 = 1;
@@ -104,7 +113,6 @@ contract LucentHandler is LucentFixture {
     mapping(uint256 category => string) public violationReason;
     mapping(bytes4 action => uint256) public actionCount;
     mapping(SkipReason reason => uint256) public skipsByReason;
-    string public dbg;
 
     // ================================================================ setup
 
@@ -167,7 +175,7 @@ contract LucentHandler is LucentFixture {
 
     /// @dev The selectors the invariant runner may call.
     function actions() external pure returns (bytes4[] memory s) {
-        s = new bytes4[](12);
+        s = new bytes4[](13);
         s[0] = this.deposit.selector;
         s[1] = this.withdraw.selector;
         s[2] = this.transfer.selector;
@@ -180,6 +188,7 @@ contract LucentHandler is LucentFixture {
         s[9] = this.raiseNonceFloor.selector;
         s[10] = this.moveIndex.selector;
         s[11] = this.warp.selector;
+        s[12] = this.settleFillsMore.selector;
     }
 
     // ================================================================ actions: money
@@ -247,7 +256,7 @@ contract LucentHandler is LucentFixture {
 
     // ================================================================ actions: fills
 
-    /// @dev A batch of 1–3 new fills between random actors: valid ones, and deliberately invalid ones
+    /// @dev A batch of 1–4 new fills between random actors: valid ones, and deliberately invalid ones
     /// (bad signature, expired, over-fill, wrong keeper, limit violated, self-trade, bad flags,
     /// reduce-only).
     function settleFills(uint256 seed, uint8 count) external {
@@ -258,6 +267,12 @@ contract LucentHandler is LucentFixture {
     /// @dev The same as `settleFills`, so that fills make up a larger share of the calls.
     function settleFillsAgain(uint256 seed, uint8 count) external {
         _begin(this.settleFillsAgain.selector);
+        _settleNewFills(seed, count);
+    }
+
+    /// @dev The same as `settleFills`.
+    function settleFillsMore(uint256 seed, uint8 count) external {
+        _begin(this.settleFillsMore.selector);
         _settleNewFills(seed, count);
     }
 
@@ -417,7 +432,7 @@ contract LucentHandler is LucentFixture {
     // ================================================================ building fills
 
     function _settleNewFills(uint256 seed, uint8 count) internal {
-        uint256 n = bound(count, 1, 3);
+        uint256 n = bound(count, 1, 4);
         if (_orders.length + 2 * n > MAX_ORDERS) return;
         FillRec[] memory fills = new FillRec[](n);
         for (uint256 i; i < n; ++i) {
@@ -428,19 +443,19 @@ contract LucentHandler is LucentFixture {
 
     /// @dev One new fill. `seed` bits choose the kind, actors, market, side, size and price.
     function _buildFill(uint256 seed) internal returns (FillRec memory f) {
-        uint256 kind = seed % 20; // 0–10 valid; 11–19 one defect each
+        uint256 kind = seed % 32; // below K_BAD_SIG: valid; then one defect each (reduce-only: either)
         uint256 ma = (seed >> 8) % N_ACTORS;
         uint256 ta = (seed >> 16) % N_ACTORS;
         uint8 ms = uint8((seed >> 24) % N_SUBS);
         uint8 ts = uint8((seed >> 25) % N_SUBS);
-        if (kind == 16) (ta, ts) = (ma, ms); // self-trade
+        if (kind == K_SELF_TRADE) (ta, ts) = (ma, ms); // self-trade
         else if (ma == ta && ms == ts) ts = 1 - ms;
         uint8 market = uint8((seed >> 32) % N_MARKETS);
         bool makerBuy = (seed >> 40) & 1 == 1;
 
         uint64 size = uint64(bound(seed >> 48, 1, _maxSize(market)));
         if ((seed >> 112) % 10 == 0) size *= 1000; // beyond the margin of most accounts
-        if (kind == 19) {
+        if (kind >= K_REDUCE_ONLY) {
             // Reduce-only taker: mostly sized and sided to reduce its current position.
             int256 pos = _modelSize[SubaccountIdLib.from(_actors[ta], _collateralOf(market), ts)][market];
             if (pos != 0 && (seed >> 216) % 4 != 0) {
@@ -453,7 +468,7 @@ contract LucentHandler is LucentFixture {
 
         uint64 makerSize = size + uint64(bound(seed >> 160, 0, size));
         uint64 takerSize = size + uint64(bound(seed >> 176, 0, (seed >> 175) & 1 == 0 ? 0 : size));
-        if (kind == 13) {
+        if (kind == K_OVERFILL) {
             // Over-fill: the fill is larger than one of the orders.
             if (size == 1) size = 2;
             if ((seed >> 192) & 1 == 0) makerSize = size - 1;
@@ -461,26 +476,26 @@ contract LucentHandler is LucentFixture {
         }
         uint128 takerLimit = makerBuy ? price - (price > 4 * tick ? tick * uint128((seed >> 194) % 4) : 0)
             : price + tick * uint128((seed >> 194) % 4);
-        if (kind == 15) takerLimit = makerBuy ? price + tick : price - tick; // limit violated
+        if (kind == K_LIMIT) takerLimit = makerBuy ? price + tick : price - tick; // limit violated
         uint8 makerFlags = (seed >> 200) & 1 == 1 ? OrderFlags.POST_ONLY : 0;
         uint8 takerFlags = (seed >> 201) % 4 == 0 ? OrderFlags.IOC : 0;
-        if (kind == 17) {
+        if (kind == K_FLAGS) {
             // Invalid flags: IOC maker, post-only taker, or an unknown bit.
             uint256 which = (seed >> 202) % 3;
             if (which == 0) makerFlags = OrderFlags.IOC;
             else if (which == 1) takerFlags = OrderFlags.POST_ONLY;
             else takerFlags = 8;
         }
-        if (kind == 19) takerFlags |= OrderFlags.REDUCE_ONLY;
+        if (kind >= K_REDUCE_ONLY) takerFlags |= OrderFlags.REDUCE_ONLY;
         uint40 makerExpiry = uint40(FAR_EXPIRY);
         uint40 takerExpiry = (seed >> 204) % 4 == 0 ? uint40(block.timestamp + bound(seed >> 206, 0, 6 hours)) : uint40(FAR_EXPIRY);
-        if (kind == 12) {
+        if (kind == K_EXPIRED) {
             if ((seed >> 210) & 1 == 0) makerExpiry = uint40(block.timestamp - 1);
             else takerExpiry = uint40(block.timestamp - 1);
         }
         address makerKeeper = (seed >> 211) % 4 == 0 ? keeper : address(0);
         address takerKeeper = address(0);
-        if (kind == 14) {
+        if (kind == K_KEEPER) {
             if ((seed >> 213) & 1 == 0) makerKeeper = address(0xBEEF);
             else takerKeeper = address(0xBEEF);
         }
@@ -489,14 +504,14 @@ contract LucentHandler is LucentFixture {
         f.maker = _newOrder(ma, ms, market, makerBuy, makerSize, price, makerFlags, makerExpiry, makerKeeper, seed);
         f.taker =
             _newOrder(ta, ts, market, !makerBuy, takerSize, takerLimit, takerFlags, takerExpiry, takerKeeper, seed >> 1);
-        if (kind == 11) {
+        if (kind == K_BAD_SIG) {
             // Bad signature: one side signed by someone else's key.
             OrderRec storage victim = (seed >> 214) & 1 == 0 ? _orders[f.maker] : _orders[f.taker];
             uint256 wrongPk = _pks[(_actorIndex(victim.o.trader) + 1) % N_ACTORS];
             (victim.r, victim.vs) = _signCompact(victim.o, wrongPk);
             victim.sigValid = false;
         }
-        if (kind >= 11 && kind != 19) ++invalidFillsSubmitted;
+        if (kind >= K_BAD_SIG && kind < K_REDUCE_ONLY) ++invalidFillsSubmitted;
     }
 
     function _newOrder(
@@ -591,12 +606,6 @@ contract LucentHandler is LucentFixture {
             ++fillsSkipped;
             (uint256 reportedIndex, SkipReason reason) = abi.decode(log.data, (uint256, SkipReason));
             ++skipsByReason[reason];
-            if (reason == SkipReason.InsufficientMargin) {
-                (int256 eq1, uint256 im1,,) = clearinghouse.accountHealth(m.sub);
-                (int256 eq2, uint256 im2,,) = clearinghouse.accountHealth(t.sub);
-                dbg = string.concat("mkt ", _dec(m.o.market), " size ", _dec(f.size), " price ", _dec(m.o.limitPrice / 1e15), " fault ", log.topics[1] == m.hash ? "maker" : "taker");
-                dbg = string.concat(dbg, " m.sub ", _dec(m.o.subaccount), " eq ", _dec(uint256(eq1)), " im ", _dec(im1), " t.sub ", _dec(t.o.subaccount), " eq ", _dec(uint256(eq2)), " im ", _dec(im2));
-            }
             if (reportedIndex != fillIndex) _violate(V_INV8, "FillSkipped index");
             if (e.reason != SkipReason.None) {
                 if (reason != e.reason) {
@@ -800,14 +809,6 @@ contract LucentHandler is LucentFixture {
     }
 
     // ================================================================ views for the invariants
-
-    function system() external view returns (Clearinghouse, MockERC20, MockERC20, address) {
-        return (clearinghouse, usd, xbt, keeper);
-    }
-
-    function actor(uint256 i) external view returns (address, uint256) {
-        return (_actors[i], _pks[i]);
-    }
 
     function subCount() external view returns (uint256) {
         return _subs.length;

@@ -7,6 +7,7 @@ import {Clearinghouse} from "../../../contracts/core/Clearinghouse.sol";
 import {KeeperRegistry} from "../../../contracts/core/KeeperRegistry.sol";
 import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {SubaccountId} from "../../../contracts/types/Ids.sol";
+import {FundingMath} from "../../../contracts/libraries/FundingMath.sol";
 
 /// @dev The fuzz target. Declared in this test file because the runner only identifies (and so only
 /// fuzzes) contracts whose artifacts belong to the test file being run.
@@ -26,7 +27,7 @@ contract LucentInvariantTest is LucentFixture {
     struct Totals {
         int256 balances; // Σ realized balances
         int256 basis; // Σ position cost bases
-        int256 pending9; // Σ size × (cumulative funding − snapshot): funding owed, × 1e9, exact
+        int256 pendingScaled; // Σ size × (cumulative funding − snapshot): funding owed × precision, exact
         int256 equity; // Σ equity at the mark
         uint256 withdrawable; // Σ withdrawable
         uint256 badDebt; // Σ max(−equity, 0)
@@ -55,7 +56,7 @@ contract LucentInvariantTest is LucentFixture {
     /// @dev The literal "balanceOf ≥ Σ balances + insurance" only holds when every position is flat:
     /// a trader who closes against a new counterparty realizes a gain into its balance while the loser
     /// still carries the loss as unrealized PnL, so Σ balances can exceed the vault by the losers'
-    /// unrealized losses (see INV1_Notes.t.sol). Σ equity is the quantity that must be covered.
+    /// unrealized losses (see Findings.t.sol). Σ equity is the quantity that must be covered.
     function invariant_INV1_solvency() public view {
         assertEq(handler.violationCount(handler.V_INV1()), 0, handler.violationReason(handler.V_INV1()));
         for (uint8 c; c < 2; ++c) {
@@ -96,16 +97,18 @@ contract LucentInvariantTest is LucentFixture {
     /// Σ q·value(P) cancel (Σ long = Σ short, value linear in q), so
     ///   D = Σ balances + insurance − Σ basis − (deposits − withdrawals)
     /// is the fills' rounding dust (≤ 0) minus the funding settled so far (≥ its exact value, which
-    /// is −Σ pending funding since funding nets to zero across positions). Hence
-    ///   D·1e9 ≤ Σ size·(cumFunding − snapshot)   and   ≥ that − (4 + 2)·1e9 per settled fill
+    /// is −Σ pending funding since funding nets to zero across positions). With p the collateral's
+    /// funding precision (FundingMath.fundingPrecision):
+    ///   D·p ≤ Σ size·(cumFunding − snapshot)   and   ≥ that − (4 + 2)·p per settled fill
     /// (≤ 4 units of PnL rounding for two flipping sides, ≤ 1 unit of funding rounding per side).
     function invariant_INV3_zeroSum() public view {
         for (uint8 c; c < 2; ++c) {
             Totals memory t = _totals(c);
+            int256 p = int256(FundingMath.fundingPrecision(10 ** registry.collateral(c).decimals));
             int256 d = t.balances + int256(ch.insuranceFund(c)) - t.basis - handler.netDeposits(c);
-            assertLe(d * 1e9, t.pending9, "INV-3: dust only in the protocol's favour");
-            int256 slack = int256(6e9 * handler.fillsSettledIn(c));
-            assertGe(d * 1e9, t.pending9 - slack, "INV-3: dust bounded by a few units per fill");
+            assertLe(d * p, t.pendingScaled, "INV-3: dust only in the protocol's favour");
+            int256 slack = 6 * p * int256(handler.fillsSettledIn(c));
+            assertGe(d * p, t.pendingScaled - slack, "INV-3: dust bounded by a few units per fill");
             if (t.flat) {
                 assertLe(t.balances + int256(ch.insuranceFund(c)), handler.netDeposits(c), "INV-3: flat books");
             }
@@ -123,6 +126,12 @@ contract LucentInvariantTest is LucentFixture {
     function invariant_INV7_onceOnly() public view {
         assertEq(handler.violationCount(handler.V_INV7()), 0, handler.violationReason(handler.V_INV7()));
         assertEq(ch.nextBatchIndex(keeper), handler.batchesSettled(), "INV-7: nextBatchIndex == batches settled");
+        uint256 subs = handler.subCount();
+        for (uint256 i; i < subs; ++i) {
+            SubaccountId id = handler.subAt(i);
+            (,, uint64 floor) = ch.account(id);
+            assertEq(uint256(floor), uint256(handler.modelFloor(id)), "INV-7: nonce floors only rise, as raised");
+        }
         uint256 n = handler.orderCount();
         for (uint256 i; i < n; ++i) {
             LucentHandler.OrderRec memory r = handler.orderAt(i);
@@ -225,7 +234,7 @@ contract LucentInvariantTest is LucentFixture {
                 if (handler.collateralOf(m) != c) continue;
                 (int256 size, int256 basis, int256 snapshot) = ch.position(id, m);
                 t.basis += basis;
-                t.pending9 += size * (cum[m] - snapshot);
+                t.pendingScaled += size * (cum[m] - snapshot);
                 if (size != 0) t.flat = false;
             }
         }

@@ -168,6 +168,21 @@ contract ContractMathTest is MathBase {
         _assertRounded(int256(n), false, a, b, d, true, "notional");
     }
 
+    /// The one-division form used by account health equals the two separate functions exactly.
+    function testFuzz_valueAndNotional_matchesSeparateFunctions(uint256 k, uint256 ms, uint256 ss, uint256 ps, uint256 us)
+        public
+        view
+    {
+        MarketKind kind = _kind(k);
+        (uint256 mult, int256 size, uint256 price, uint256 unit) = (_mult(ms), _size(ss), _price(ps), _unit(us));
+        (int256 v, uint256 n) = h.valueAndNotional(kind, mult, size, price, unit);
+        assertEq(v, h.signedValue(kind, mult, size, price, unit, false), "valueDown == signedValue(down)");
+        assertEq(n, h.notional(kind, mult, size, price, unit), "notionalUp == notional");
+        (int256 v0, uint256 n0) = h.valueAndNotional(kind, mult, 0, price, unit);
+        assertEq(v0, 0, "flat value");
+        assertEq(n0, 0, "flat notional");
+    }
+
     // ================================================================ pnl
 
     /// pnl is the exact rational q·M·(P − E) (or q·M·(1/E − 1/P)) floored, or one less — never more.
@@ -288,6 +303,8 @@ contract ContractMathTest is MathBase {
             h.margin(kind, 1e18, 1, 0, 0.1e18, 1e8);
             vm.expectRevert(ContractMath.ZeroPrice.selector);
             h.contractsForExposure(kind, 1e18, 0, 1e8, 1e8);
+            vm.expectRevert(ContractMath.ZeroPrice.selector);
+            h.valueAndNotional(kind, 1e18, 1, 0, 1e8);
         }
     }
 
@@ -314,6 +331,8 @@ contract ContractMathTest is MathBase {
         uint256 magnitude = (2 ** 200) * (2 ** 55 + 1);
         vm.expectRevert(abi.encodeWithSelector(FixedPoint.FixedPointOverflow.selector, magnitude));
         h.signedValue(INVERSE, 2 ** 55 + 1, 2 ** 200, 1, 1, true);
+        vm.expectRevert(abi.encodeWithSelector(FixedPoint.FixedPointOverflow.selector, magnitude));
+        h.valueAndNotional(INVERSE, 2 ** 55 + 1, 2 ** 200, 1, 1);
         // multiplier × price × unit overflows in contractsForExposure.
         vm.expectRevert();
         h.contractsForExposure(LINEAR, 2 ** 100, 2 ** 100, 1e18, 2 ** 60);

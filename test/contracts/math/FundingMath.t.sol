@@ -174,25 +174,39 @@ contract FundingMathTest is MathBase {
         assertEq(h.fundingPrecision(1e18), 1, "18 decimals");
     }
 
+    /// Precision min(1e9, 1e18/unit): one index step is never finer than 1e-18 of a whole token.
+    function testFuzz_fundingPrecision(uint256 us) public view {
+        uint256 unit = _unit(us);
+        uint256 p = h.fundingPrecision(unit);
+        assertGe(p, 1, "precision >= 1");
+        assertLe(p, 1e9, "precision <= 1e9");
+        assertLe(p * unit, 1e18, "unit x precision <= 1e18");
+        if (unit <= 1e9) assertEq(p, 1e9, "coarse tokens: 1e9");
+        else assertEq(p * unit, 1e18, "fine tokens: exactly 1e-18 of a token");
+    }
+
     /// Longs pay exactly what shorts receive, plus at most one unit kept by the protocol.
-    function testFuzz_fundingOwed_longShortNetsToDust(uint256 ss, int256 cum, int256 snap) public view {
+    function testFuzz_fundingOwed_longShortNetsToDust(uint256 ss, int256 cum, int256 snap, uint256 us) public view {
         int256 size = int256(_logUniform(ss, 0, MAX_SIZE_EXP));
+        uint256 unit = _unit(us);
+        int256 p = int256(h.fundingPrecision(unit));
         cum = boundInt(cum, -1e30, 1e30);
         snap = boundInt(snap, -1e30, 1e30);
-        int256 longOwes = h.fundingOwed(size, cum, snap, 1e8);
-        int256 shortOwes = h.fundingOwed(-size, cum, snap, 1e8);
+        int256 longOwes = h.fundingOwed(size, cum, snap, unit);
+        int256 shortOwes = h.fundingOwed(-size, cum, snap, unit);
         assertGe(longOwes + shortOwes, int256(0), "the protocol never pays out more than it collects");
         assertLe(longOwes + shortOwes, int256(1), "and keeps at most 1 unit");
-        // owed = ceil(size × (cum − snap) / 1e9): a debit rounded up, a credit rounded towards zero.
+        // owed = ceil(size × (cum − snap) / precision): a debit rounded up, a credit towards zero.
         int256 exact = size * (cum - snap);
-        assertGe(longOwes * 1e9, exact, "long: owed >= exact");
-        assertLt((longOwes - 1) * 1e9, exact, "long: owed < exact + 1");
-        assertGe(shortOwes * 1e9, -exact, "short: owed >= exact");
-        assertLt((shortOwes - 1) * 1e9, -exact, "short: owed < exact + 1");
+        assertGe(longOwes * p, exact, "long: owed >= exact");
+        assertLt((longOwes - 1) * p, exact, "long: owed < exact + 1");
+        assertGe(shortOwes * p, -exact, "short: owed >= exact");
+        assertLt((shortOwes - 1) * p, -exact, "short: owed < exact + 1");
+        assertEq(h.fundingOwed(0, cum, snap, unit), 0, "flat owes nothing");
     }
 
     /// Any set of positions that nets to zero contracts pays in at least what it pays out.
-    function testFuzz_fundingOwed_zeroNetPositions(uint256 a, uint256 b, uint256 c, int256 cum, int256 snap)
+    function testFuzz_fundingOwed_zeroNetPositions(uint256 a, uint256 b, uint256 c, int256 cum, int256 snap, uint256 us)
         public
         view
     {
@@ -200,17 +214,31 @@ contract FundingMathTest is MathBase {
         int256 l2 = int256(_logUniform(b, 0, MAX_SIZE_EXP));
         int256 s1 = -int256(bound(c, 0, uint256(l1 + l2)));
         int256 s2 = -(l1 + l2) - s1;
+        uint256 unit = _unit(us);
         cum = boundInt(cum, -1e30, 1e30);
         snap = boundInt(snap, -1e30, 1e30);
-        int256 net = h.fundingOwed(l1, cum, snap, 1e8) + h.fundingOwed(l2, cum, snap, 1e8) + h.fundingOwed(s1, cum, snap, 1e8)
-            + h.fundingOwed(s2, cum, snap, 1e8);
+        int256 net = h.fundingOwed(l1, cum, snap, unit) + h.fundingOwed(l2, cum, snap, unit)
+            + h.fundingOwed(s1, cum, snap, unit) + h.fundingOwed(s2, cum, snap, unit);
         assertGe(net, int256(0), "net funding >= 0");
         assertLe(net, int256(3), "net funding <= n - 1");
+    }
+
+    /// The index accrued at the fastest realistic rate (the 1% band plus the cap, every interval) for
+    /// ten years on a contract worth 1,000 whole tokens stays inside the int96 position snapshot,
+    /// whatever the token's decimals.
+    function testFuzz_fundingIndex_headroom(uint256 us) public view {
+        uint256 unit = _unit(us);
+        // One contract worth 1,000 tokens: linear, M = 1e-3 base units, price 1e6 quote units.
+        int256 tenYears = h.fundingIndexDelta(MarketKind.Linear, 0.001e18, unit, 1_000_000e18, 0.0105e18, 3650 days, 8 hours);
+        assertLt(tenYears, int256(type(int96).max), "10 years at the maximum rate fit int96");
+        assertEq(h.fundingOwed(1, tenYears, 0, unit), int256(1_000 * unit) * 105 * 3 * 3650 / 10_000, "owed = rate x value x intervals");
     }
 
     function test_overflow_reverts() public {
         vm.expectRevert();
         h.fundingOwed(type(int256).max, 2, 0, 1e8);
+        vm.expectRevert();
+        h.fundingOwed(1, 1, 0, 0); // unit 0: no precision
         vm.expectRevert();
         h.markPrice(2 ** 250, 0.5e18, 0.9e18);
         vm.expectRevert();
