@@ -70,6 +70,8 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         MarketCache[] markets;
         uint256[] keeperFees; // per collateral
         uint256[] insuranceFees; // per collateral
+        uint256[] partialIocs; // subaccount (176 bits) << 64 | nonce, closed at the end of the batch
+        uint256 partialIocCount;
     }
 
     /// @dev One side of a fill while it is being checked, before anything is written.
@@ -213,6 +215,8 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         _nextBatchIndex[msg.sender] = expected + 1; // INV-7: a batch applies at most once
 
         Context memory ctx = _newContext();
+        // At most one IOC taker per fill; allocated before the loop, which reuses the heap.
+        ctx.partialIocs = new uint256[](fills.length / OrderCodec.MIN_FILL_BYTES + 1);
         uint256 cursor;
         uint256 fillIndex;
         uint256 settled;
@@ -283,6 +287,9 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
 
         _commitSide(ms, maker, size, maker.market);
         _commitSide(ts, taker, size, maker.market);
+        if (taker.flags & OrderFlags.IOC != 0 && ts.filledBefore + size != taker.size) {
+            ctx.partialIocs[ctx.partialIocCount++] = (uint256(SubaccountId.unwrap(ts.id)) << 64) | taker.nonce;
+        }
         uint256 collateral = m.cfg.collateral;
         uint256 fees = ms.fee + ts.fee;
         uint256 keeperShare = FixedPoint.mulRateDown(fees, m.cfg.keeperFeeShare);
@@ -490,6 +497,14 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
     /// @dev Writes the funding state of traded markets, updates their premium EMA from this
     /// batch's volume-weighted fill price, and pays out fees.
     function _closeBatch(Context memory ctx) private {
+        for (uint256 i; i < ctx.partialIocCount; ++i) {
+            uint256 entry = ctx.partialIocs[i];
+            SubaccountId id = SubaccountId.wrap(bytes32(entry >> 64));
+            uint64 nonce = uint64(entry);
+            if (_nonceState(id, nonce) == NONCE_DONE) continue; // completed later in the batch
+            _setNonceState(id, nonce, NONCE_DONE);
+            emit IocRemainderCancelled(id, nonce);
+        }
         for (uint256 id; id < ctx.markets.length; ++id) {
             MarketCache memory m = ctx.markets[id];
             if (!m.traded) continue;

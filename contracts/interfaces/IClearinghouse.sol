@@ -29,6 +29,9 @@ interface IClearinghouse {
     event OrderCancelled(address indexed trader, bytes32 indexed orderHash);
     event NonceCancelled(SubaccountId indexed account, uint64 nonce);
     event NonceFloorRaised(SubaccountId indexed account, uint64 nonceFloor);
+    /// @notice An immediate-or-cancel order was partially filled in a batch; its remainder is cancelled
+    /// at the end of that batch, so no keeper can fill it later.
+    event IocRemainderCancelled(SubaccountId indexed account, uint64 nonce);
 
     /// @notice One settled fill. `trade` packs `market (8) | size (64) | price (128) | takerIsBuy (8)`
     /// and `fees` packs `makerFee (128) | takerFee (128)`, both in collateral units, so the event

@@ -25,6 +25,8 @@ library OrderCodec {
 
     uint256 internal constant ORDER_FIXED_BYTES = 81;
     uint256 internal constant FILL_SIZE_BYTES = 8;
+    /// @dev The smallest encoded fill: size and two orders with compact signatures.
+    uint256 internal constant MIN_FILL_BYTES = FILL_SIZE_BYTES + 2 * (ORDER_FIXED_BYTES + 64);
     uint8 internal constant ENCODING_BUY = 1;
     uint8 internal constant ENCODING_EXTENDED_SIGNATURE = 2;
 

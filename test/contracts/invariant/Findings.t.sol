@@ -127,19 +127,11 @@ contract FindingsTest is LucentFixture {
         assertEq(_size(bob, USD, BTCUSD), 1, "the unrelated BTCUSD fill settled");
     }
 
-    // ================================================================ findings (disabled, failing)
+    // ================================================================ IOC
 
-    /// FINDING 3 (open; design concern) — an IOC taker order can be filled again in a later batch.
-    /// docs/decisions.md reduces IOC on-chain to "taker only", so this is the documented behaviour, but
-    /// it gives the keeper a choice the SPEC says it must not have (§0.2, INV-8 "within limits").
-    /// Scenario: Bob signs an IOC buy of 10 BTCUSD at $100k. The keeper fills 4 in batch 0. An hour
-    /// later, after the index has fallen to $90k, the keeper fills the other 6 at $100k in batch 1,
-    /// and the contract accepts it: `filled` only bounds the total size. Under IOC the unfilled
-    /// remainder is cancelled once the order has been matched; here the keeper chooses when, and
-    /// after which price move, to fill the rest (up to the order's expiry).
-    /// Expected: a partially filled IOC order cannot fill in a later batch (e.g. mark its nonce done
-    /// at the end of the batch that first fills it).
-    function disabled_test_iocTakerRemainderIsNotFillableInALaterBatch() public {
+    /// An IOC taker's remainder once stayed fillable in later batches, letting the keeper choose when
+    /// (after which price move) to fill it. Now the batch that first fills it cancels the remainder.
+    function test_iocTakerRemainderIsNotFillableInALaterBatch() public {
         Order memory ioc = _order(bob, BTCUSD, true, 10, 100_000e18, 1);
         ioc.flags = OrderFlags.IOC;
         _settle(_fill(4, _order(alice, BTCUSD, false, 4, 100_000e18, 1), ALICE_PK, ioc, BOB_PK));
@@ -148,6 +140,27 @@ contract FindingsTest is LucentFixture {
         _report(btcOracle, 90_000e18);
         _settle(_fill(6, _order(carol, BTCUSD, false, 6, 100_000e18, 1), CAROL_PK, ioc, BOB_PK));
         assertEq(_size(bob, USD, BTCUSD), 4, "the IOC remainder must not fill an hour later");
+    }
+
+    function test_iocTakerSweepsSeveralMakersInOneBatch() public {
+        Order memory ioc = _order(bob, BTCUSD, true, 10, 100_000e18, 7);
+        ioc.flags = OrderFlags.IOC;
+        _settle(
+            bytes.concat(
+                _fill(4, _order(alice, BTCUSD, false, 4, 100_000e18, 7), ALICE_PK, ioc, BOB_PK),
+                _fill(5, _order(carol, BTCUSD, false, 5, 100_000e18, 7), CAROL_PK, ioc, BOB_PK)
+            )
+        );
+        assertEq(_size(bob, USD, BTCUSD), 9, "both fills of the IOC taker settle in its batch");
+        assertTrue(clearinghouse.isNonceUsed(SubaccountIdLib.from(bob, USD, 0), 7), "remainder cancelled");
+    }
+
+    function test_iocRemainderCancelledIsEmitted() public {
+        Order memory ioc = _order(bob, BTCUSD, true, 10, 100_000e18, 8);
+        ioc.flags = OrderFlags.IOC;
+        vm.expectEmit(true, false, false, true, address(clearinghouse));
+        emit IClearinghouse.IocRemainderCancelled(SubaccountIdLib.from(bob, USD, 0), 8);
+        _settle(_fill(4, _order(alice, BTCUSD, false, 4, 100_000e18, 8), ALICE_PK, ioc, BOB_PK));
     }
 
     // ================================================================ helpers
