@@ -19,7 +19,9 @@ interface IClearinghouse {
     error ClearinghouseSameSubaccount(uint8 subaccount);
     error ClearinghouseNotKeeper(address caller);
     error ClearinghouseBatchOutOfSequence(address keeper, uint64 expected, uint64 provided);
-    error ClearinghouseMalformedBatch(uint256 offset, uint256 length);
+    /// @notice The batch ends inside a fill (raised by `OrderCodec`; declared here so the
+    /// clearinghouse's ABI decodes it). A malformed batch reverts whole: it is the keeper's bug.
+    error OrderCodecTruncated(uint256 offset, uint256 length);
     error ClearinghouseNonceFloorNotRaised(uint64 current, uint64 requested);
 
     // ---------------------------------------------------------------- events
