@@ -589,6 +589,13 @@ contract LucentHandler is LucentFixture {
             ++fi;
         }
         if (fi != fills.length) _violate(V_INV7, "a fill was neither settled nor skipped");
+        // An IOC taker left partially filled by this batch has its remainder cancelled at its end.
+        for (uint256 i; i < fills.length; ++i) {
+            OrderRec storage t = _orders[fills[i].taker];
+            if (t.o.flags & OrderFlags.IOC != 0 && t.filled != 0 && t.filled < t.o.size) {
+                _modelNonceUsed[t.sub][t.o.nonce] = true;
+            }
+        }
         delete _lastFills;
         for (uint256 i; i < fills.length; ++i) {
             _lastFills.push(fills[i]);
