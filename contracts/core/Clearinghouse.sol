@@ -42,7 +42,7 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
     }
 
     struct MarketState {
-        int128 cumulativeFunding; // collateral units × 1e9 per contract; longs pay as it grows
+        int128 cumulativeFunding; // collateral units × fundingPrecision(unit) per contract; longs pay as it grows
         int64 premiumEma; // 18 decimals
         uint64 lastAccrual;
         uint128 lastMark; // mark at the last update; used when the index is stale
