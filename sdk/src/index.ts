@@ -66,3 +66,25 @@ export {
   type SubaccountIdReturnType,
   type SubaccountIdErrorType,
 } from "./accounts/subaccountId.js";
+export { MathError, PanicCode, MAX_UINT256, MAX_INT256, MIN_INT256, type MathErrorType } from "./math/checked.js";
+export { WAD, mulDiv, mulDivBoth, abs, signedMulDiv, mulRateUp, mulRateDown, divUp } from "./math/fixedPoint.js";
+export {
+  MarketKind,
+  signedValue,
+  notional,
+  valueAndNotional,
+  pnl,
+  margin,
+  contractsForExposure,
+} from "./math/contractMath.js";
+export { applyTrade, unrealizedPnl, increasesRisk, type Trade } from "./math/positionMath.js";
+export {
+  markPrice,
+  clampPremium,
+  premiumSample,
+  updatePremiumEma,
+  fundingRate,
+  fundingPrecision,
+  fundingIndexDelta,
+  fundingOwed,
+} from "./math/fundingMath.js";
