@@ -89,7 +89,7 @@ async function signed(account: PrivateKeyAccount, isBuy: boolean): Promise<{ ord
   return { order, signature };
 }
 
-/** `count` one-contract fills; pair i is (makers[i], takers[i]) with the maker alternating sides. */
+/** One one-contract fill per (maker, taker) pair; makers alternate between buying and selling. */
 async function fills(pairs: readonly (readonly [PrivateKeyAccount, PrivateKeyAccount])[]): Promise<Hex> {
   const list: Fill[] = [];
   for (const [i, [maker, taker]] of pairs.entries()) {

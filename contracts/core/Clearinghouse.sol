@@ -51,6 +51,7 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
 
     /// @dev A market as seen by one transaction.
     struct MarketCache {
+        uint8 id;
         bool loaded;
         bool traded;
         bool indexFresh;
@@ -461,6 +462,8 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         }
         s.account.balance = int128(balance);
         s.newPosition = PositionLib.pack(t.size, t.basis, m.cumulativeFunding);
+        // `s.account` is the state after the fill: its balance above and its open markets here.
+        s.account.openMarkets = uint64(_withMarket(s.account.openMarkets, m.id, t.size != 0));
         s.increasesRisk = PositionMath.increasesRisk(size, t.size);
         return SkipReason.None;
     }
@@ -468,9 +471,8 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
     /// @dev SPEC §3: a risk-increasing trade needs equity ≥ IM after it; a reducing one needs
     /// equity ≥ MM after it, or must leave the account no less healthy than before.
     function _marginOk(Context memory ctx, Side memory s, uint256 marketId) private view returns (bool) {
-        uint256 mask = _withMarket(s.account.openMarkets, marketId, !s.newPosition.isEmpty());
         (int256 equity, uint256 required) =
-            _health(ctx, s.id, s.account.balance, mask, marketId, s.newPosition, s.increasesRisk);
+            _health(ctx, s.id, s.account.balance, s.account.openMarkets, marketId, s.newPosition, s.increasesRisk);
         if (equity >= int256(required)) return true;
         if (s.increasesRisk) return false;
         Account memory before = _accounts[s.id];
@@ -480,7 +482,6 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
     }
 
     function _commitSide(Side memory s, Order memory o, uint64 size, uint256 marketId) private {
-        s.account.openMarkets = uint64(_withMarket(s.account.openMarkets, marketId, !s.newPosition.isEmpty()));
         _accounts[s.id] = s.account;
         _positions[s.id][marketId] = s.newPosition;
         uint256 filled = s.filledBefore + size;
@@ -560,6 +561,7 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
     }
 
     function _loadMarket(MarketCache memory m, uint256 id) private view {
+        m.id = uint8(id);
         m.loaded = true;
         (m.cfg, m.unit) = _registry.market(id);
         MarketState memory st = _marketStates[id];
