@@ -88,3 +88,6 @@ export {
   fundingIndexDelta,
   fundingOwed,
 } from "./math/fundingMath.js";
+export * from "./abi/index.js";
+export * from "./clients/index.js";
+export * from "./actions/index.js";

@@ -1,0 +1,86 @@
+import { erc20Abi, type Address } from "viem";
+import { marketRegistryAbi } from "../../abi/marketRegistry.js";
+import type { LucentClient } from "../../clients/types.js";
+import { toLucentError, UnknownCollateralError, UnknownMarketError } from "../errors.js";
+
+/** Runs a contract read and maps its failure to a typed SDK error. */
+export async function read<T>(functionName: string, address: Address, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw toLucentError(error, functionName, address);
+  }
+}
+
+/** `blockNumber` as a read option, or nothing (latest). */
+export const at = (blockNumber: bigint | undefined) => (blockNumber === undefined ? {} : { blockNumber });
+
+export async function readMarketCount(client: LucentClient, blockNumber?: bigint): Promise<number> {
+  const address = client.addresses.marketRegistry;
+  const count = await read("marketCount", address, () =>
+    client.publicClient.readContract({
+      address,
+      abi: marketRegistryAbi,
+      functionName: "marketCount",
+      ...at(blockNumber),
+    }),
+  );
+  return Number(count);
+}
+
+export async function checkMarketIds(
+  client: LucentClient,
+  ids: readonly number[],
+  blockNumber?: bigint,
+): Promise<number> {
+  const marketCount = await readMarketCount(client, blockNumber);
+  for (const marketId of ids) if (marketId >= marketCount) throw new UnknownMarketError({ marketId, marketCount });
+  return marketCount;
+}
+
+/** A collateral token as listed in the registry. */
+export type CollateralInfo = {
+  /** Index in the registry (the `collateral` of subaccounts and markets). */
+  index: number;
+  token: Address;
+  decimals: number;
+  /** 10^decimals: the `unit` of the contract math. */
+  unit: bigint;
+  /** The token's ERC-20 symbol, or null if it has none. */
+  symbol: string | null;
+};
+
+export async function readCollateral(
+  client: LucentClient,
+  index: number,
+  blockNumber?: bigint,
+): Promise<CollateralInfo> {
+  const address = client.addresses.marketRegistry;
+  const collateralCount = Number(
+    await read("collateralCount", address, () =>
+      client.publicClient.readContract({
+        address,
+        abi: marketRegistryAbi,
+        functionName: "collateralCount",
+        ...at(blockNumber),
+      }),
+    ),
+  );
+  if (index >= collateralCount) throw new UnknownCollateralError({ collateral: index, collateralCount });
+  const { token, decimals } = await read("collateral", address, () =>
+    client.publicClient.readContract({
+      address,
+      abi: marketRegistryAbi,
+      functionName: "collateral",
+      args: [BigInt(index)],
+      ...at(blockNumber),
+    }),
+  );
+  let symbol: string | null = null;
+  try {
+    symbol = await client.publicClient.readContract({ address: token, abi: erc20Abi, functionName: "symbol" });
+  } catch {
+    // optional in ERC-20
+  }
+  return { index, token, decimals, unit: 10n ** BigInt(decimals), symbol };
+}
