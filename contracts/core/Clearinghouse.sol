@@ -4,11 +4,10 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IClearinghouse} from "../interfaces/IClearinghouse.sol";
+import {ClearinghouseCore} from "./ClearinghouseCore.sol";
+import {InsuranceFlowReason} from "../types/Risk.sol";
 import {IMarketRegistry} from "../interfaces/IMarketRegistry.sol";
 import {IKeeperRegistry} from "../interfaces/IKeeperRegistry.sol";
 import {IIndexOracle} from "../interfaces/IIndexOracle.sol";
@@ -23,103 +22,41 @@ import {FundingMath} from "../libraries/FundingMath.sol";
 import {OrderCodec} from "../libraries/OrderCodec.sol";
 
 /// @title Clearinghouse
-/// @notice Trader margin, positions and keeper batch settlement (SPEC §3–5).
-/// @dev Storage is the cost designed against (issue: ≤ 80k gas a fresh fill, ≤ 30k a repeat fill):
-/// - an account is one slot: balance, the mask of markets it holds positions in, its nonce floor;
-/// - a position is one slot (`Position`);
-/// - an order's state is two bits in its subaccount's nonce bitmap (fresh, partially filled, done);
-///   only a partially filled order gets a `filled` slot, and a fresh order's `filled` slot is read
-///   only if its trader ever cancelled by hash. Bits 0–1 of every bitmap word mark it allocated, and
-///   a first deposit allocates word 0, so a fill never pays for a fresh slot there;
-/// - markets touched by a batch are cached in memory and their funding state written once a batch.
-contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
+/// @notice Trader margin, positions and keeper batch settlement (SPEC §3–5). Liquidation and ADL
+/// (SPEC §6–7) are `LiquidationModule`'s, run in this contract's storage by the fallback below;
+/// their ABI is `ILiquidation` at this address. See `ClearinghouseCore` for the storage design.
+contract Clearinghouse is IClearinghouse, ClearinghouseCore {
     using SafeERC20 for IERC20;
 
-    struct Account {
-        int128 balance;
-        uint64 openMarkets; // bit m set iff a position in market m is open
-        uint64 nonceFloor;
+    address private immutable _liquidationModule;
+
+    error ClearinghouseModuleMismatch(address module);
+
+    constructor(IMarketRegistry registry_, IKeeperRegistry keepers_, address liquidationModule_)
+        ClearinghouseCore(registry_, keepers_)
+    {
+        // The module runs with this contract's storage but its own immutables: they must agree.
+        if (
+            ClearinghouseCore(liquidationModule_).registry() != registry_
+                || ClearinghouseCore(liquidationModule_).keeperRegistry() != keepers_
+        ) revert ClearinghouseModuleMismatch(liquidationModule_);
+        _liquidationModule = liquidationModule_;
     }
 
-    struct MarketState {
-        int128 cumulativeFunding; // collateral units × fundingPrecision(unit) per contract; longs pay as it grows
-        int64 premiumEma; // 18 decimals
-        uint64 lastAccrual;
-        uint128 lastMark; // mark at the last update; used when the index is stale
-        uint128 openInterest; // long contracts
+    /// @notice Liquidation and ADL entry points (`ILiquidation`) run in the module, in this storage.
+    fallback() external {
+        address module = _liquidationModule;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), module, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 
-    /// @dev A market as seen by one transaction.
-    struct MarketCache {
-        uint8 id;
-        bool loaded;
-        bool traded;
-        bool indexFresh;
-        MarketConfig cfg;
-        uint256 unit;
-        uint256 index;
-        uint256 mark;
-        int256 premiumEma;
-        int256 cumulativeFunding;
-        uint256 openInterest;
-        uint256 volume; // Σ size of this transaction's fills
-        uint256 notional; // Σ size × price, for the premium sample
-    }
-
-    struct Context {
-        uint256 marketLoads; // markets loaded so far (their configs live on the heap)
-        MarketCache[] markets;
-        uint256[] keeperFees; // per collateral
-        uint256[] insuranceFees; // per collateral
-        uint256[] partialIocs; // subaccount (176 bits) << 64 | nonce, closed at the end of the batch
-        uint256 partialIocCount;
-    }
-
-    /// @dev One side of a fill while it is being checked, before anything is written.
-    struct Side {
-        SubaccountId id;
-        bytes32 orderHash;
-        int256 delta;
-        bool reduceOnly;
-        uint256 feeRate;
-        Account account;
-        Position position;
-        Position newPosition;
-        uint256 fee;
-        uint256 filledBefore;
-        bool increasesRisk;
-    }
-
-    uint256 private constant CANCELLED = type(uint256).max;
-    uint256 private constant NONCES_PER_WORD = 127;
-    uint256 private constant WORD_ALLOCATED = 1;
-    uint256 private constant NONCE_PARTIAL = 1;
-    uint256 private constant NONCE_DONE = 2;
-
-    IMarketRegistry private immutable _registry;
-    IKeeperRegistry private immutable _keepers;
-
-    mapping(SubaccountId => Account) private _accounts;
-    mapping(SubaccountId => mapping(uint256 marketId => Position)) private _positions;
-    mapping(SubaccountId => mapping(uint256 word => uint256)) private _nonceWords;
-    mapping(address trader => mapping(bytes32 orderHash => uint256)) private _filled;
-    mapping(uint256 marketId => MarketState) private _marketStates;
-    mapping(address keeper => uint64) private _nextBatchIndex;
-    /// @dev Set once a trader cancels by hash: from then on fills check its orders' `filled` slot.
-    mapping(address trader => bool) private _cancelsByHash;
-    mapping(uint8 collateral => uint256) private _insuranceFund;
-
-    constructor(IMarketRegistry registry_, IKeeperRegistry keepers_) EIP712("Lucent", "1") {
-        _registry = registry_;
-        _keepers = keepers_;
-    }
-
-    function registry() external view returns (IMarketRegistry) {
-        return _registry;
-    }
-
-    function keeperRegistry() external view returns (IKeeperRegistry) {
-        return _keepers;
+    function liquidationModule() external view returns (address) {
+        return _liquidationModule;
     }
 
     // =================================================================== money in and out
@@ -340,50 +277,6 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         return (SkipReason.None, false);
     }
 
-    /// @dev An EOA's compact signature is checked with ecrecover alone; anything else (a contract
-    /// wallet, an EIP-7702 account, a 65-byte signature) goes through OpenZeppelin's SignatureChecker.
-    function _validSignature(address signer, bytes32 digest, OrderCodec.Signature memory sig)
-        private
-        view
-        returns (bool)
-    {
-        uint256 offset = sig.offset;
-        if (sig.compact) {
-            bytes32 r;
-            bytes32 vs;
-            assembly ("memory-safe") {
-                r := calldataload(offset)
-                vs := calldataload(add(offset, 32))
-            }
-            bytes32 s = vs & bytes32(0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
-            // Reject high-s signatures (malleability), as OpenZeppelin's ECDSA does.
-            if (uint256(s) <= 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0) {
-                address recovered = ecrecover(digest, uint8((uint256(vs) >> 255) + 27), r, s);
-                if (recovered != address(0) && recovered == signer) return true;
-            }
-            if (signer.code.length == 0) return false;
-        }
-        bytes memory raw = new bytes(sig.length);
-        assembly ("memory-safe") {
-            calldatacopy(add(raw, 32), offset, mload(raw))
-        }
-        return SignatureChecker.isValidSignatureNow(signer, digest, raw);
-    }
-
-    function _openSide(MarketCache memory m, Order memory o, bytes32 orderHash, uint64 size, uint256 feeRate)
-        private
-        view
-        returns (Side memory s)
-    {
-        s.id = SubaccountIdLib.from(o.trader, m.cfg.collateral, o.subaccount);
-        s.orderHash = orderHash;
-        s.delta = o.isBuy ? int256(uint256(size)) : -int256(uint256(size));
-        s.reduceOnly = o.flags & OrderFlags.REDUCE_ONLY != 0;
-        s.feeRate = feeRate;
-        s.account = _accounts[s.id];
-        s.position = _positions[s.id][o.market];
-    }
-
     /// @dev Cancellation, nonce use and remaining size of both orders.
     function _checkOrderState(Side memory ms, Order memory maker, Side memory ts, Order memory taker, uint64 size)
         private
@@ -393,19 +286,6 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         SkipReason r = _orderStateReason(ms, maker, size);
         if (r != SkipReason.None) return (r, true);
         return (_orderStateReason(ts, taker, size), false);
-    }
-
-    function _orderStateReason(Side memory s, Order memory o, uint64 size) private view returns (SkipReason) {
-        if (o.nonce < s.account.nonceFloor) return SkipReason.Cancelled;
-        uint256 state = _nonceState(s.id, o.nonce);
-        if (state == NONCE_DONE) return SkipReason.Cancelled;
-        if (state == NONCE_PARTIAL || _cancelsByHash[o.trader]) {
-            uint256 filled = _filled[o.trader][s.orderHash];
-            if (filled == CANCELLED) return SkipReason.Cancelled;
-            s.filledBefore = filled;
-        }
-        if (s.filledBefore + size > o.size) return SkipReason.Overfilled;
-        return SkipReason.None;
     }
 
     /// @dev Computes both sides' new positions, balances and fees, and checks reduce-only, the index,
@@ -437,62 +317,9 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         if (!_marginOk(ctx, ms, marketId)) return (SkipReason.InsufficientMargin, true);
         if (!_marginOk(ctx, ts, marketId)) return (SkipReason.InsufficientMargin, false);
         m.openInterest = oi;
+        _countHolders(m, ms.position, ms.newPosition);
+        _countHolders(m, ts.position, ts.newPosition);
         return (SkipReason.None, false);
-    }
-
-    /// @dev Settles the side's pending funding and applies the trade to its position and balance.
-    function _applyToSide(MarketCache memory m, Side memory s, uint256 price, uint256 fillNotional)
-        private
-        pure
-        returns (SkipReason)
-    {
-        int256 size = s.position.size();
-        int256 newSize = size + s.delta;
-        if (s.reduceOnly && (size == 0 || (size > 0) == (s.delta > 0) || FixedPoint.abs(s.delta) > FixedPoint.abs(size))) {
-            return SkipReason.ReduceOnlyViolated;
-        }
-        if (newSize != int64(newSize)) return SkipReason.Overflow;
-        PositionMath.Trade memory t =
-            PositionMath.applyTrade(m.cfg.kind, m.cfg.multiplier, m.unit, size, s.position.basis(), s.delta, price);
-        int256 funding = FundingMath.fundingOwed(size, m.cumulativeFunding, s.position.fundingSnapshot(), m.unit);
-        s.fee = FixedPoint.mulRateUp(fillNotional, s.feeRate);
-        int256 balance = int256(s.account.balance) + t.realizedPnl - funding - int256(s.fee);
-        if (balance != int128(balance) || t.basis != int96(t.basis) || m.cumulativeFunding != int96(m.cumulativeFunding)) {
-            return SkipReason.Overflow;
-        }
-        s.account.balance = int128(balance);
-        s.newPosition = PositionLib.pack(t.size, t.basis, m.cumulativeFunding);
-        // `s.account` is the state after the fill: its balance above and its open markets here.
-        s.account.openMarkets = uint64(_withMarket(s.account.openMarkets, m.id, t.size != 0));
-        s.increasesRisk = PositionMath.increasesRisk(size, t.size);
-        return SkipReason.None;
-    }
-
-    /// @dev SPEC §3: a risk-increasing trade needs equity ≥ IM after it; a reducing one needs
-    /// equity ≥ MM after it, or must leave the account no less healthy than before.
-    function _marginOk(Context memory ctx, Side memory s, uint256 marketId) private view returns (bool) {
-        (int256 equity, uint256 required) =
-            _health(ctx, s.id, s.account.balance, s.account.openMarkets, marketId, s.newPosition, s.increasesRisk);
-        if (equity >= int256(required)) return true;
-        if (s.increasesRisk) return false;
-        Account memory before = _accounts[s.id];
-        (int256 equity0, uint256 mm0) =
-            _health(ctx, s.id, before.balance, before.openMarkets, type(uint256).max, Position.wrap(0), false);
-        return equity - int256(required) >= equity0 - int256(mm0);
-    }
-
-    function _commitSide(Side memory s, Order memory o, uint64 size, uint256 marketId) private {
-        _accounts[s.id] = s.account;
-        _positions[s.id][marketId] = s.newPosition;
-        uint256 filled = s.filledBefore + size;
-        if (filled == o.size) {
-            // Fully filled: two bits in an allocated word instead of a new slot.
-            _setNonceState(s.id, o.nonce, NONCE_DONE);
-            if (s.filledBefore != 0) delete _filled[o.trader][s.orderHash];
-        } else {
-            if (s.filledBefore == 0) _setNonceState(s.id, o.nonce, NONCE_PARTIAL);
-            _filled[o.trader][s.orderHash] = filled;
-        }
     }
 
     /// @dev Writes the funding state of traded markets, updates their premium EMA from this
@@ -509,23 +336,17 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         for (uint256 id; id < ctx.markets.length; ++id) {
             MarketCache memory m = ctx.markets[id];
             if (!m.traded) continue;
-            MarketState storage st = _marketStates[id];
             if (m.indexFresh && m.volume > 0) {
                 // A sample is clamped to the mark band before it enters the EMA: one extreme fill
                 // (even a self-trade between two subaccounts) can move the mark at most to the band.
                 int256 sample = FundingMath.clampPremium(
                     FundingMath.premiumSample(m.notional / m.volume, m.index), m.cfg.markBandRate
                 );
-                uint256 dt = block.timestamp - st.lastAccrual;
+                uint256 dt = block.timestamp - _marketStates[id].lastAccrual;
                 m.premiumEma = FundingMath.updatePremiumEma(m.premiumEma, sample, dt, m.cfg.premiumEmaPeriod);
                 m.mark = FundingMath.markPrice(m.index, m.premiumEma, m.cfg.markBandRate);
             }
-            st.cumulativeFunding = int128(m.cumulativeFunding);
-            st.premiumEma = int64(m.premiumEma);
-            st.lastAccrual = uint64(block.timestamp);
-            st.lastMark = uint128(m.mark);
-            st.openInterest = uint128(m.openInterest);
-            emit MarketUpdated(uint8(id), m.index, m.mark, m.premiumEma, m.cumulativeFunding, m.openInterest);
+            _writeMarket(m);
         }
         for (uint256 c; c < ctx.keeperFees.length; ++c) {
             uint256 keeperShare = ctx.keeperFees[c];
@@ -535,87 +356,16 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
                 SubaccountId k = SubaccountIdLib.from(msg.sender, uint8(c), 0);
                 _accounts[k].balance += int128(int256(keeperShare));
             }
-            _insuranceFund[uint8(c)] += insuranceShare;
             emit FeesDistributed(msg.sender, uint8(c), keeperShare, insuranceShare);
+            if (insuranceShare != 0) {
+                (SubaccountId insurance, address vault) = _insuranceAccount(c);
+                _accounts[insurance].balance += int128(int256(insuranceShare));
+                emit InsuranceFlow(uint8(c), vault, InsuranceFlowReason.TradingFee, int256(insuranceShare));
+            }
         }
     }
 
     // =================================================================== margin
-
-    function _newContext() private view returns (Context memory ctx) {
-        ctx.markets = new MarketCache[](_registry.marketCount());
-        uint256 collaterals = _registry.collateralCount();
-        ctx.keeperFees = new uint256[](collaterals);
-        ctx.insuranceFees = new uint256[](collaterals);
-    }
-
-    /// @dev A market as seen by this transaction, loaded on first use: config, index, mark, and
-    /// funding accrued to now. (No named memory return: that would allocate a struct per call.)
-    function _market(Context memory ctx, uint256 id) private view returns (MarketCache memory) {
-        MarketCache memory m = ctx.markets[id];
-        if (!m.loaded) {
-            _loadMarket(m, id);
-            ++ctx.marketLoads;
-        }
-        return m;
-    }
-
-    function _loadMarket(MarketCache memory m, uint256 id) private view {
-        m.id = uint8(id);
-        m.loaded = true;
-        (m.cfg, m.unit) = _registry.market(id);
-        MarketState memory st = _marketStates[id];
-        (m.index, m.indexFresh) = _readIndex(m.cfg);
-        m.premiumEma = st.premiumEma;
-        m.openInterest = st.openInterest;
-        // A stale index blocks risk-increasing trades; everything else keeps the last good mark.
-        m.mark = m.indexFresh ? FundingMath.markPrice(m.index, m.premiumEma, m.cfg.markBandRate) : st.lastMark;
-        m.cumulativeFunding = st.cumulativeFunding;
-        if (st.lastAccrual != 0 && m.mark != 0) {
-            int256 rate = FundingMath.fundingRate(
-                FundingMath.clampPremium(m.premiumEma, m.cfg.markBandRate), m.cfg.interestRate, m.cfg.fundingCapRate
-            );
-            m.cumulativeFunding += FundingMath.fundingIndexDelta(
-                m.cfg.kind, m.cfg.multiplier, m.unit, m.mark, rate, block.timestamp - st.lastAccrual, m.cfg.fundingInterval
-            );
-        }
-    }
-
-    function _readIndex(MarketConfig memory cfg) private view returns (uint256 price, bool fresh) {
-        try IIndexOracle(cfg.oracle).latestIndex() returns (uint256 p, uint256 updatedAt) {
-            fresh = p != 0 && updatedAt != 0 && updatedAt <= block.timestamp
-                && block.timestamp - updatedAt <= cfg.maxIndexAge;
-            price = p;
-        } catch {}
-    }
-
-    /// @dev An account's equity and its initial (`initial`) or maintenance margin, with
-    /// `overrideMarket`'s position replaced by `overridePosition` (whose funding is settled).
-    function _health(
-        Context memory ctx,
-        SubaccountId id,
-        int256 balance,
-        uint256 mask,
-        uint256 overrideMarket,
-        Position overridePosition,
-        bool initial
-    ) private view returns (int256 equity, uint256 required) {
-        equity = balance;
-        while (mask != 0) {
-            uint256 marketId = Math.log2(mask & (~mask + 1)); // lowest set bit
-            mask &= mask - 1;
-            bool overridden = marketId == overrideMarket;
-            Position p = overridden ? overridePosition : _positions[id][marketId];
-            int256 size = p.size();
-            if (size == 0) continue;
-            MarketCache memory m = _market(ctx, marketId);
-            (int256 value, uint256 notional) =
-                ContractMath.valueAndNotional(m.cfg.kind, m.cfg.multiplier, size, m.mark, m.unit);
-            equity += value - p.basis();
-            if (!overridden) equity -= FundingMath.fundingOwed(size, m.cumulativeFunding, p.fundingSnapshot(), m.unit);
-            required += FixedPoint.mulRateUp(notional, initial ? m.cfg.imRate : m.cfg.mmRate);
-        }
-    }
 
     /// @dev equity, IM and MM together, for views.
     function _fullHealth(Context memory ctx, SubaccountId id)
@@ -702,7 +452,9 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
 
     /// @inheritdoc IClearinghouse
     function insuranceFund(uint8 collateral) external view returns (uint256) {
-        return _insuranceFund[collateral];
+        (SubaccountId insurance,) = _insuranceAccount(collateral);
+        int256 balance = _accounts[insurance].balance;
+        return balance > 0 ? uint256(balance) : 0;
     }
 
     function domainSeparator() external view returns (bytes32) {
@@ -715,26 +467,6 @@ contract Clearinghouse is IClearinghouse, EIP712, ReentrancyGuardTransient {
         if (collateral >= _registry.collateralCount()) revert ClearinghouseUnknownCollateral(collateral);
         Collateral memory c = _registry.collateral(collateral);
         return IERC20(c.token);
-    }
-
-    /// @dev Nonce n's state is bits 2 + 2·(n % 127) of word n / 127; bits 0–1 mark the word allocated.
-    function _nonceState(SubaccountId id, uint64 nonce) private view returns (uint256) {
-        uint256 state = (_nonceWords[id][nonce / NONCES_PER_WORD] >> (2 + 2 * (nonce % NONCES_PER_WORD))) & 3;
-        return state >= NONCE_DONE ? NONCE_DONE : state; // partial (01) | done (10) reads as done
-    }
-
-    /// @dev States only move forward (fresh → partial → done), so OR-ing the bits is enough.
-    function _setNonceState(SubaccountId id, uint64 nonce, uint256 state) private {
-        _nonceWords[id][nonce / NONCES_PER_WORD] |= (state << (2 + 2 * (nonce % NONCES_PER_WORD))) | WORD_ALLOCATED;
-    }
-
-    function _withMarket(uint256 mask, uint256 marketId, bool open) private pure returns (uint256) {
-        return open ? mask | (1 << marketId) : mask & ~(1 << marketId);
-    }
-
-    function _longSize(Position p) private pure returns (uint256) {
-        int256 size = p.size();
-        return size > 0 ? uint256(size) : 0;
     }
 
 }

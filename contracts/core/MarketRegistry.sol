@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {AccessManaged} from "@openzeppelin/contracts/access/manager/AccessManaged.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {IMarketRegistry} from "../interfaces/IMarketRegistry.sol";
 import {MarketConfig, Collateral} from "../types/Market.sol";
 
@@ -33,8 +34,21 @@ contract MarketRegistry is IMarketRegistry, AccessManaged {
         uint8 decimals = IERC20Metadata(token).decimals();
         if (decimals > 18) revert MarketRegistryBadDecimals(token, decimals);
         index = uint8(n);
-        _collaterals.push(Collateral(token, decimals));
+        _collaterals.push(Collateral(token, decimals, address(0)));
         emit CollateralListed(index, token, decimals);
+    }
+
+    /// @inheritdoc IMarketRegistry
+    function setInsuranceVault(uint8 collateral_, address vault) external restricted {
+        if (collateral_ >= _collaterals.length) revert MarketRegistryUnknownCollateral(collateral_);
+        Collateral storage c = _collaterals[collateral_];
+        // Set once: the vault's subaccount holds insurance money, so moving it would move balances.
+        if (c.insuranceVault != address(0)) revert MarketRegistryInsuranceVaultSet(collateral_, c.insuranceVault);
+        if (vault == address(0) || IERC4626(vault).asset() != c.token) {
+            revert MarketRegistryInvalidParameter("insuranceVault");
+        }
+        c.insuranceVault = vault;
+        emit InsuranceVaultSet(collateral_, vault);
     }
 
     /// @inheritdoc IMarketRegistry

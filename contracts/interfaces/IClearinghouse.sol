@@ -2,66 +2,13 @@
 pragma solidity 0.8.30;
 
 import {SubaccountId} from "../types/Ids.sol";
-import {Order, SkipReason} from "../types/Order.sol";
+import {Order} from "../types/Order.sol";
+import {IClearinghouseEvents} from "./IClearinghouseEvents.sol";
 
 /// @title IClearinghouse
 /// @notice Holds trader margin, prices positions and settles keeper batches (SPEC §3–5).
 /// Every state change emits an event from which balances and positions can be rebuilt.
-interface IClearinghouse {
-    // ---------------------------------------------------------------- errors
-    error ClearinghouseUnknownCollateral(uint8 collateral);
-    error ClearinghouseZeroAmount();
-    /// @notice The token delivered a different amount than was sent (fee-on-transfer, rebasing...).
-    error ClearinghouseTransferAmountMismatch(uint256 expected, uint256 received);
-    error ClearinghouseBalanceOverflow(SubaccountId account);
-    /// @notice Withdrawable = min(balance, equity − IM) (SPEC §3).
-    error ClearinghouseInsufficientFreeCollateral(SubaccountId account, uint256 requested, uint256 available);
-    error ClearinghouseSameSubaccount(uint8 subaccount);
-    error ClearinghouseNotKeeper(address caller);
-    error ClearinghouseBatchOutOfSequence(address keeper, uint64 expected, uint64 provided);
-    /// @notice The batch ends inside a fill (raised by `OrderCodec`; declared here so the
-    /// clearinghouse's ABI decodes it). A malformed batch reverts whole: it is the keeper's bug.
-    error OrderCodecTruncated(uint256 offset, uint256 length);
-    error ClearinghouseNonceFloorNotRaised(uint64 current, uint64 requested);
-
-    // ---------------------------------------------------------------- events
-    event Deposited(SubaccountId indexed account, address indexed from, uint256 amount);
-    event Withdrawn(SubaccountId indexed account, address indexed to, uint256 amount);
-    event Transferred(SubaccountId indexed from, SubaccountId indexed to, uint256 amount);
-    event OrderCancelled(address indexed trader, bytes32 indexed orderHash);
-    event NonceCancelled(SubaccountId indexed account, uint64 nonce);
-    event NonceFloorRaised(SubaccountId indexed account, uint64 nonceFloor);
-    /// @notice An immediate-or-cancel order was partially filled in a batch; its remainder is cancelled
-    /// at the end of that batch, so no keeper can fill it later.
-    event IocRemainderCancelled(SubaccountId indexed account, uint64 nonce);
-
-    /// @notice One settled fill. `trade` packs `market (8) | size (64) | price (128) | takerIsBuy (8)`
-    /// and `fees` packs `makerFee (128) | takerFee (128)`, both in collateral units, so the event
-    /// costs four data words; `sdk/src/actions/decodeEvents.ts` unpacks them.
-    /// Realized PnL and funding follow from the fill, the previous position and `MarketUpdated`.
-    event FillSettled(
-        SubaccountId indexed maker,
-        SubaccountId indexed taker,
-        bytes32 makerOrderHash,
-        bytes32 takerOrderHash,
-        uint256 trade,
-        uint256 fees
-    );
-    /// @notice A fill failed a check and was skipped; `orderHash` is the order at fault.
-    event FillSkipped(bytes32 indexed orderHash, uint256 fillIndex, SkipReason reason);
-    event BatchSettled(address indexed keeper, uint64 indexed batchIndex, uint256 settled, uint256 skipped);
-    /// @notice Fee income of a batch: the keeper's share to its subaccount 0, the rest to insurance.
-    event FeesDistributed(address indexed keeper, uint8 indexed collateral, uint256 keeperShare, uint256 insuranceShare);
-    /// @notice A market's funding and mark state after a batch touched it (SPEC §4).
-    event MarketUpdated(
-        uint8 indexed marketId,
-        uint256 indexPrice,
-        uint256 markPrice,
-        int256 premiumEma,
-        int256 cumulativeFunding,
-        uint256 openInterest
-    );
-
+interface IClearinghouse is IClearinghouseEvents {
     // ---------------------------------------------------------------- money in and out
     /// @notice Deposits `amount` of the collateral token into the caller's subaccount.
     function deposit(uint8 collateral, uint8 subaccount, uint256 amount) external;

@@ -19,6 +19,9 @@ interface IMarketRegistry {
     /// @notice `kind`, `collateral` and `multiplier` define what open positions mean and never change.
     error MarketRegistryImmutableField(string field);
 
+    error MarketRegistryInsuranceVaultSet(uint8 collateral, address vault);
+
+    event InsuranceVaultSet(uint8 indexed collateral, address indexed vault);
     event CollateralListed(uint8 indexed collateral, address indexed token, uint8 decimals);
     event MarketListed(uint8 indexed marketId, string symbol, MarketConfig config);
     event MarketParametersChanged(uint8 indexed marketId, MarketConfig config);
@@ -27,6 +30,8 @@ interface IMarketRegistry {
     function MAX_MARKETS() external view returns (uint256);
 
     function listCollateral(address token) external returns (uint8 collateral);
+    /// @notice Sets a collateral's ERC-4626 insurance vault, once (its asset must be the collateral).
+    function setInsuranceVault(uint8 collateral, address vault) external;
     function listMarket(string calldata symbol, MarketConfig calldata config) external returns (uint8 marketId);
     function setMarketParameters(uint8 marketId, MarketConfig calldata config) external;
 

@@ -38,8 +38,10 @@ struct MarketConfig {
     address oracle;
 }
 
-/// @dev A collateral token and the power of ten of its smallest unit.
+/// @dev A collateral token, the power of ten of its smallest unit, and its insurance vault (SPEC §8),
+/// whose subaccount 0 in the clearinghouse holds the insurance money and backstop positions.
 struct Collateral {
     address token;
     uint8 decimals;
+    address insuranceVault; // zero until set, once, by `setInsuranceVault`
 }

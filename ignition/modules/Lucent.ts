@@ -16,6 +16,9 @@ import { toFunctionSelector } from "viem";
  *   role; when `admin` is another address, revoke it afterwards with `renounceRole(0, deployer)`.
  * - `listingDelay` (s, 60): execution delay of the LISTER role, which alone may call
  *   `listCollateral`, `listMarket` and `setMarketParameters` once the deployment is done.
+ * - `insuranceCooldown` (s, 1 day): redemption cooldown of the two ERC-4626 insurance vaults.
+ * - `liquidation_feeRate`, `liquidation_liquidatorShare`, `liquidation_fullLiquidationRatio`,
+ *   `liquidation_bandRate`, `liquidation_gracePeriod`: the liquidation module (`LIQUIDATION_PARAMETERS`).
  * - `minBond` (wei, 1 ether), `unbondingPeriod` (s, 1 day): keeper registry.
  * - `reporter0`..`reporter2` (accounts 1..3), `quorum` (2), `maxReportAge` (s, 300): both oracles.
  * - market risk parameters shared by the three markets: `imRate`, `mmRate`, `makerFeeRate`,
@@ -35,6 +38,7 @@ export const LISTER_ROLE = 1n;
 /** Registry functions assigned to the LISTER role. */
 export const LISTER_FUNCTIONS = [
   "listCollateral(address)",
+  "setInsuranceVault(uint8,address)",
   "listMarket(string,(uint8,uint8,uint8,bool,uint32,uint32,uint32,uint128,uint128,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,int64,uint64,address))",
   "setMarketParameters(uint8,(uint8,uint8,uint8,bool,uint32,uint32,uint32,uint128,uint128,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,int64,uint64,address))",
 ] as const;
@@ -93,7 +97,20 @@ export const DEFAULT_RISK_PARAMETERS = {
   markBandRate: WAD / 100n, // 1%
 } as const;
 
+/**
+ * Liquidation engine parameters (`LiquidationParameters`, contracts/types/Risk.sol), fixed at deployment;
+ * `LucentFixture._liquidationParameters` is the same.
+ */
+export const LIQUIDATION_PARAMETERS = {
+  feeRate: WAD / 100n, // 1% of the closed notional, capped by the equity left
+  liquidatorShare: WAD / 2n,
+  fullLiquidationRatio: WAD / 2n, // equity below half of MM: close the whole position
+  bandRate: WAD / 50n, // book fills within mark ± 2%
+  gracePeriod: 60, // s before anyone may liquidate without a keeper
+} as const;
+
 export const DEFAULTS = {
+  insuranceCooldown: 24 * 60 * 60,
   minBond: WAD, // 1 ether
   unbondingPeriod: 24 * 60 * 60,
   quorum: 2,
@@ -118,7 +135,11 @@ export function defineLucent(m: ModuleBuilder, collateral: { usdToken: ArgumentT
     m.getParameter("minBond", DEFAULTS.minBond),
     m.getParameter("unbondingPeriod", DEFAULTS.unbondingPeriod),
   ]);
-  const clearinghouse = m.contract("Clearinghouse", [registry, keeperRegistry]);
+  const liquidationParameters = Object.fromEntries(
+    Object.entries(LIQUIDATION_PARAMETERS).map(([name, value]) => [name, m.getParameter(`liquidation_${name}`, value)]),
+  );
+  const liquidationModule = m.contract("LiquidationModule", [registry, keeperRegistry, liquidationParameters]);
+  const clearinghouse = m.contract("Clearinghouse", [registry, keeperRegistry, liquidationModule]);
 
   // Index oracles: the same reporters for both.
   const quorum = m.getParameter("quorum", DEFAULTS.quorum);
@@ -141,6 +162,29 @@ export function defineLucent(m: ModuleBuilder, collateral: { usdToken: ArgumentT
     id: "listCollateral_XBT",
     from,
     after: [listUsd],
+  });
+
+  // One ERC-4626 insurance vault per collateral (SPEC §8), set once in the registry.
+  const insuranceCooldown = m.getParameter("insuranceCooldown", DEFAULTS.insuranceCooldown);
+  const usdVault = m.contract(
+    "InsuranceVault",
+    [collateral.usdToken, clearinghouse, 0, insuranceCooldown, "Lucent Insurance USD", "liUSD"],
+    { id: "InsuranceVaultUSD" },
+  );
+  const xbtVault = m.contract(
+    "InsuranceVault",
+    [collateral.xbtToken, clearinghouse, 1, insuranceCooldown, "Lucent Insurance XBT", "liXBT"],
+    { id: "InsuranceVaultXBT" },
+  );
+  const setUsdVault = m.call(registry, "setInsuranceVault", [0, usdVault], {
+    id: "setInsuranceVault_USD",
+    from,
+    after: [listXbt],
+  });
+  const setXbtVault = m.call(registry, "setInsuranceVault", [1, xbtVault], {
+    id: "setInsuranceVault_XBT",
+    from,
+    after: [setUsdVault],
   });
 
   // Markets, in id order.
@@ -171,7 +215,7 @@ export function defineLucent(m: ModuleBuilder, collateral: { usdToken: ArgumentT
       markBandRate: risk.markBandRate,
       oracle: oracles[market.index],
     };
-    const previous = listings.at(-1) ?? listXbt;
+    const previous = listings.at(-1) ?? setXbtVault;
     listings.push(
       m.call(registry, "listMarket", [market.symbol, config], {
         id: `listMarket_${market.symbol.replace(/[^A-Za-z0-9]/g, "")}`,
@@ -200,7 +244,17 @@ export function defineLucent(m: ModuleBuilder, collateral: { usdToken: ArgumentT
   );
   m.call(manager, "grantRole", [ADMIN_ROLE, admin, 0], { id: "grantRole_ADMIN", from, after: [grantLister] });
 
-  return { manager, registry, keeperRegistry, clearinghouse, btcOracle, ethOracle };
+  return {
+    manager,
+    registry,
+    keeperRegistry,
+    clearinghouse,
+    liquidationModule,
+    usdVault,
+    xbtVault,
+    btcOracle,
+    ethOracle,
+  };
 }
 
 /** The devnet/test deployment: mock USD (6 decimals) and XBT (8 decimals) collateral tokens. */

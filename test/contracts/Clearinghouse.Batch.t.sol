@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {ClearinghouseTestBase} from "./utils/ClearinghouseTestBase.sol";
 import {IClearinghouse} from "../../contracts/interfaces/IClearinghouse.sol";
+import {IClearinghouseEvents} from "../../contracts/interfaces/IClearinghouseEvents.sol";
 import {OrderCodec} from "../../contracts/libraries/OrderCodec.sol";
 import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
 import {Order, SkipReason} from "../../contracts/types/Order.sol";
@@ -27,7 +28,7 @@ contract ClearinghouseBatchTest is ClearinghouseTestBase {
         bytes32 aliceBefore = _accountState(alice);
         bytes32 bobBefore = _accountState(bob);
         vm.prank(carol);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseNotKeeper.selector, carol));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseNotKeeper.selector, carol));
         clearinghouse.settleBatch(0, fill);
         assertEq(_accountState(alice), aliceBefore, "alice unchanged");
         assertEq(_accountState(bob), bobBefore, "bob unchanged");
@@ -39,7 +40,7 @@ contract ClearinghouseBatchTest is ClearinghouseTestBase {
         bytes memory fill = _oneFill(1);
         bytes32 aliceBefore = _accountState(alice);
         vm.prank(keeper);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseBatchOutOfSequence.selector, keeper, 0, 1));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseBatchOutOfSequence.selector, keeper, 0, 1));
         clearinghouse.settleBatch(1, fill);
         assertEq(_accountState(alice), aliceBefore, "alice unchanged");
         assertEq(uint256(clearinghouse.nextBatchIndex(keeper)), 0, "index unchanged");
@@ -53,10 +54,10 @@ contract ClearinghouseBatchTest is ClearinghouseTestBase {
         bytes32 aliceBefore = _accountState(alice);
         bytes32 bobBefore = _accountState(bob);
         vm.prank(keeper);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseBatchOutOfSequence.selector, keeper, 2, 0));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseBatchOutOfSequence.selector, keeper, 2, 0));
         clearinghouse.settleBatch(0, fill);
         vm.prank(keeper);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseBatchOutOfSequence.selector, keeper, 2, 1));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseBatchOutOfSequence.selector, keeper, 2, 1));
         clearinghouse.settleBatch(1, fill);
         assertEq(_accountState(alice), aliceBefore, "alice unchanged");
         assertEq(_accountState(bob), bobBefore, "bob unchanged");
@@ -65,14 +66,14 @@ contract ClearinghouseBatchTest is ClearinghouseTestBase {
 
     function test_settleBatch_incrementsTheKeepersIndexAndEmitsBatchSettled() public {
         vm.expectEmit(true, true, false, true, address(clearinghouse));
-        emit IClearinghouse.BatchSettled(keeper, 0, 0, 0);
+        emit IClearinghouseEvents.BatchSettled(keeper, 0, 0, 0);
         vm.prank(keeper);
         clearinghouse.settleBatch(0, "");
         assertEq(uint256(clearinghouse.nextBatchIndex(keeper)), 1, "after an empty batch");
 
         bytes memory fills = abi.encodePacked(_oneFill(1), _oneFill(1));
         vm.expectEmit(true, true, false, true, address(clearinghouse));
-        emit IClearinghouse.BatchSettled(keeper, 1, 1, 1);
+        emit IClearinghouseEvents.BatchSettled(keeper, 1, 1, 1);
         vm.prank(keeper);
         clearinghouse.settleBatch(1, fills);
         assertEq(uint256(clearinghouse.nextBatchIndex(keeper)), 2, "after a batch with a skipped fill");
@@ -87,7 +88,7 @@ contract ClearinghouseBatchTest is ClearinghouseTestBase {
         _settle("");
         assertEq(uint256(clearinghouse.nextBatchIndex(other)), 0, "other starts at 0");
         vm.prank(other);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseBatchOutOfSequence.selector, other, 0, 2));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseBatchOutOfSequence.selector, other, 0, 2));
         clearinghouse.settleBatch(2, "");
         vm.prank(other);
         clearinghouse.settleBatch(0, "");
@@ -151,7 +152,7 @@ contract ClearinghouseBatchTest is ClearinghouseTestBase {
         Order memory t = _order(bob, ETHUSD, false, 100, price, 1);
         // 100 × 0.000001 XBT/USD × 4,000 = 0.4 XBT: maker fee 8,000 sat, taker fee 20,000 sat.
         vm.expectEmit(true, true, false, true, address(clearinghouse));
-        emit IClearinghouse.FillSettled(
+        emit IClearinghouseEvents.FillSettled(
             _sub(alice, XBT),
             _sub(bob, XBT),
             _hash(m),
@@ -177,9 +178,9 @@ contract ClearinghouseBatchTest is ClearinghouseTestBase {
         // USD: 1,000 USD notional → 0.2 + 0.5 = 0.7 USD, 20% = 0.14 to the keeper.
         // XBT: 0.4 XBT notional → 8,000 + 20,000 sat, 20% = 5,600 to the keeper.
         vm.expectEmit(true, true, false, true, address(clearinghouse));
-        emit IClearinghouse.FeesDistributed(keeper, USD, 0.14e6, 0.56e6);
+        emit IClearinghouseEvents.FeesDistributed(keeper, USD, 0.14e6, 0.56e6);
         vm.expectEmit(true, true, false, true, address(clearinghouse));
-        emit IClearinghouse.FeesDistributed(keeper, XBT, 5_600, 22_400);
+        emit IClearinghouseEvents.FeesDistributed(keeper, XBT, 5_600, 22_400);
         _settle(fills);
 
         assertEq(_balance(keeper, USD), int256(0.14e6), "keeper USD");

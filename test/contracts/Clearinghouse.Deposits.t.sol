@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {ClearinghouseTestBase} from "./utils/ClearinghouseTestBase.sol";
 import {IClearinghouse} from "../../contracts/interfaces/IClearinghouse.sol";
+import {IClearinghouseEvents} from "../../contracts/interfaces/IClearinghouseEvents.sol";
 import {MockERC20, FeeOnTransferERC20} from "../../contracts/mocks/MockERC20.sol";
 import {Order} from "../../contracts/types/Order.sol";
 import {SubaccountId} from "../../contracts/types/Ids.sol";
@@ -31,7 +32,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
         uint256 vaultBefore = usd.balanceOf(address(clearinghouse));
 
         vm.expectEmit(true, true, false, true, address(clearinghouse));
-        emit IClearinghouse.Deposited(id, who, 500e6);
+        emit IClearinghouseEvents.Deposited(id, who, 500e6);
         vm.prank(who);
         clearinghouse.deposit(USD, 3, 500e6);
 
@@ -61,7 +62,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
         uint256 vaultBefore = usd.balanceOf(address(clearinghouse));
         usd.mint(alice, 1e6);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseZeroAmount.selector));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseZeroAmount.selector));
         clearinghouse.deposit(USD, 0, 0);
         assertEq(_balance(alice, USD), int256(1_000_000e6), "balance unchanged");
         assertEq(usd.balanceOf(alice), 1e6, "wallet unchanged");
@@ -71,7 +72,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
     function test_deposit_revertsOnUnknownCollateral() public {
         bytes32 before = _accountState(alice);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseUnknownCollateral.selector, uint8(2)));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseUnknownCollateral.selector, uint8(2)));
         clearinghouse.deposit(2, 0, 1e6);
         assertEq(_accountState(alice), before, "account unchanged");
     }
@@ -85,7 +86,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
         fot.approve(address(clearinghouse), type(uint256).max);
         // 1% is burnt in transit: 99 arrive.
         vm.expectRevert(
-            abi.encodeWithSelector(IClearinghouse.ClearinghouseTransferAmountMismatch.selector, 100e18, 99e18)
+            abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseTransferAmountMismatch.selector, 100e18, 99e18)
         );
         clearinghouse.deposit(c, 0, 100e18);
         vm.stopPrank();
@@ -103,11 +104,11 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
         vm.startPrank(alice);
         big.approve(address(clearinghouse), type(uint256).max);
         clearinghouse.deposit(c, 0, max);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseBalanceOverflow.selector, _id(alice, c, 0)));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseBalanceOverflow.selector, _id(alice, c, 0)));
         clearinghouse.deposit(c, 0, 1);
 
         clearinghouse.deposit(c, 1, 1);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseBalanceOverflow.selector, _id(alice, c, 0)));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseBalanceOverflow.selector, _id(alice, c, 0)));
         clearinghouse.transfer(c, 1, 0, 1);
         vm.stopPrank();
 
@@ -126,7 +127,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
         uint256 vaultBefore = usd.balanceOf(address(clearinghouse));
 
         vm.expectEmit(true, true, false, true, address(clearinghouse));
-        emit IClearinghouse.Withdrawn(id, to, 250_000e6);
+        emit IClearinghouseEvents.Withdrawn(id, to, 250_000e6);
         vm.prank(alice);
         clearinghouse.withdraw(USD, 0, 250_000e6, to);
 
@@ -146,7 +147,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
         bytes32 before = _accountState(alice);
         uint256 vaultBefore = usd.balanceOf(address(clearinghouse));
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseZeroAmount.selector));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseZeroAmount.selector));
         clearinghouse.withdraw(USD, 0, 0, alice);
         assertEq(_accountState(alice), before, "account unchanged");
         assertEq(usd.balanceOf(address(clearinghouse)), vaultBefore, "vault unchanged");
@@ -155,7 +156,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
     function test_withdraw_revertsOnUnknownCollateral() public {
         bytes32 before = _accountState(alice);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseUnknownCollateral.selector, uint8(7)));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseUnknownCollateral.selector, uint8(7)));
         clearinghouse.withdraw(7, 0, 1, alice);
         assertEq(_accountState(alice), before, "account unchanged");
     }
@@ -166,7 +167,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
         vm.prank(alice);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IClearinghouse.ClearinghouseInsufficientFreeCollateral.selector, id, 1_000_000e6 + 1, 1_000_000e6
+                IClearinghouseEvents.ClearinghouseInsufficientFreeCollateral.selector, id, 1_000_000e6 + 1, 1_000_000e6
             )
         );
         clearinghouse.withdraw(USD, 0, 1_000_000e6 + 1, alice);
@@ -179,7 +180,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
         SubaccountId id = _id(alice, USD, 9);
         vm.prank(alice);
         vm.expectRevert(
-            abi.encodeWithSelector(IClearinghouse.ClearinghouseInsufficientFreeCollateral.selector, id, 1, 0)
+            abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseInsufficientFreeCollateral.selector, id, 1, 0)
         );
         clearinghouse.withdraw(USD, 9, 1, alice);
     }
@@ -196,7 +197,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
         vm.prank(frank);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IClearinghouse.ClearinghouseInsufficientFreeCollateral.selector,
+                IClearinghouseEvents.ClearinghouseInsufficientFreeCollateral.selector,
                 id,
                 FRANK_FREE_AFTER_OPEN + 1,
                 FRANK_FREE_AFTER_OPEN
@@ -216,7 +217,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
 
         vm.prank(frank);
         vm.expectRevert(
-            abi.encodeWithSelector(IClearinghouse.ClearinghouseInsufficientFreeCollateral.selector, id, 1, 0)
+            abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseInsufficientFreeCollateral.selector, id, 1, 0)
         );
         clearinghouse.withdraw(USD, 0, 1, frank);
     }
@@ -235,7 +236,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
         vm.prank(frank);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IClearinghouse.ClearinghouseInsufficientFreeCollateral.selector,
+                IClearinghouseEvents.ClearinghouseInsufficientFreeCollateral.selector,
                 id,
                 FRANK_BALANCE_AFTER_OPEN + 1,
                 FRANK_BALANCE_AFTER_OPEN
@@ -267,7 +268,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
         vm.prank(frank);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IClearinghouse.ClearinghouseInsufficientFreeCollateral.selector, id, withdrawable + 1, withdrawable
+                IClearinghouseEvents.ClearinghouseInsufficientFreeCollateral.selector, id, withdrawable + 1, withdrawable
             )
         );
         clearinghouse.withdraw(USD, 0, withdrawable + 1, frank);
@@ -309,7 +310,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
         uint256 vaultBefore = usd.balanceOf(address(clearinghouse));
 
         vm.expectEmit(true, true, false, true, address(clearinghouse));
-        emit IClearinghouse.Transferred(from, to, 1_000e6);
+        emit IClearinghouseEvents.Transferred(from, to, 1_000e6);
         vm.prank(alice);
         clearinghouse.transfer(USD, 0, 1, 1_000e6);
 
@@ -328,7 +329,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
     function test_transfer_revertsForTheSameSubaccount() public {
         bytes32 before = _accountState(alice);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseSameSubaccount.selector, uint8(0)));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseSameSubaccount.selector, uint8(0)));
         clearinghouse.transfer(USD, 0, 0, 1e6);
         assertEq(_accountState(alice), before, "unchanged");
     }
@@ -336,7 +337,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
     function test_transfer_revertsOnZeroAmount() public {
         bytes32 before = _accountState(alice);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseZeroAmount.selector));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseZeroAmount.selector));
         clearinghouse.transfer(USD, 0, 1, 0);
         assertEq(_accountState(alice), before, "unchanged");
     }
@@ -344,7 +345,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
     function test_transfer_revertsOnUnknownCollateral() public {
         bytes32 before = _accountState(alice);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseUnknownCollateral.selector, uint8(2)));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseUnknownCollateral.selector, uint8(2)));
         clearinghouse.transfer(2, 0, 1, 1);
         assertEq(_accountState(alice), before, "unchanged");
     }
@@ -356,7 +357,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
         vm.prank(frank);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IClearinghouse.ClearinghouseInsufficientFreeCollateral.selector,
+                IClearinghouseEvents.ClearinghouseInsufficientFreeCollateral.selector,
                 from,
                 FRANK_FREE_AFTER_OPEN + 1,
                 FRANK_FREE_AFTER_OPEN

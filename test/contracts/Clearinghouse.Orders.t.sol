@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {ClearinghouseTestBase} from "./utils/ClearinghouseTestBase.sol";
 import {IClearinghouse} from "../../contracts/interfaces/IClearinghouse.sol";
+import {IClearinghouseEvents} from "../../contracts/interfaces/IClearinghouseEvents.sol";
 import {Clearinghouse} from "../../contracts/core/Clearinghouse.sol";
 import {MockERC1271Wallet} from "../../contracts/mocks/MockERC1271Wallet.sol";
 import {Order, OrderFlags, SkipReason} from "../../contracts/types/Order.sol";
@@ -38,7 +39,7 @@ contract ClearinghouseOrdersTest is ClearinghouseTestBase {
         bytes32[] memory hashes = new bytes32[](1);
         hashes[0] = h;
         vm.expectEmit(true, true, false, true, address(clearinghouse));
-        emit IClearinghouse.OrderCancelled(alice, h);
+        emit IClearinghouseEvents.OrderCancelled(alice, h);
         vm.prank(alice);
         clearinghouse.cancelOrders(hashes);
         assertEq(clearinghouse.filledAmount(alice, h), type(uint256).max, "cancelled marker");
@@ -69,7 +70,7 @@ contract ClearinghouseOrdersTest is ClearinghouseTestBase {
         nonces[0] = 300;
         SubaccountId id = _sub(bob, USD);
         vm.expectEmit(true, false, false, true, address(clearinghouse));
-        emit IClearinghouse.NonceCancelled(id, 300);
+        emit IClearinghouseEvents.NonceCancelled(id, 300);
         vm.prank(bob);
         clearinghouse.cancelNonces(USD, 0, nonces);
         assertTrue(clearinghouse.isNonceUsed(id, 300), "nonce used");
@@ -91,7 +92,7 @@ contract ClearinghouseOrdersTest is ClearinghouseTestBase {
     function test_raiseNonceFloor_cancelsOrdersBelowTheFloor() public {
         SubaccountId id = _sub(alice, USD);
         vm.expectEmit(true, false, false, true, address(clearinghouse));
-        emit IClearinghouse.NonceFloorRaised(id, 10);
+        emit IClearinghouseEvents.NonceFloorRaised(id, 10);
         vm.prank(alice);
         clearinghouse.raiseNonceFloor(USD, 0, 10);
         (,, uint64 floor_) = clearinghouse.account(id);
@@ -117,18 +118,18 @@ contract ClearinghouseOrdersTest is ClearinghouseTestBase {
     function test_raiseNonceFloor_revertsWhenNotRaised() public {
         SubaccountId id = _sub(alice, USD);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseNonceFloorNotRaised.selector, 0, 0));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseNonceFloorNotRaised.selector, 0, 0));
         clearinghouse.raiseNonceFloor(USD, 0, 0);
 
         vm.prank(alice);
         clearinghouse.raiseNonceFloor(USD, 0, 10);
 
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseNonceFloorNotRaised.selector, 10, 10));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseNonceFloorNotRaised.selector, 10, 10));
         clearinghouse.raiseNonceFloor(USD, 0, 10);
 
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseNonceFloorNotRaised.selector, 10, 5));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseNonceFloorNotRaised.selector, 10, 5));
         clearinghouse.raiseNonceFloor(USD, 0, 5);
 
         (,, uint64 floor_) = clearinghouse.account(id);
@@ -229,7 +230,7 @@ contract ClearinghouseOrdersTest is ClearinghouseTestBase {
     }
 
     function test_fill_signatureForAnotherClearinghouseIsSkipped() public {
-        Clearinghouse other = new Clearinghouse(registry, keepers);
+        Clearinghouse other = _newClearinghouse();
         (Order memory m, Order memory t) = _aliceSellsToBob(10, 1);
         bytes32 foreignDigest = other.hashOrder(t);
         assertTrue(foreignDigest != _hash(t), "the domain separator binds the verifying contract");
@@ -278,7 +279,7 @@ contract ClearinghouseOrdersTest is ClearinghouseTestBase {
         xbt.mint(address(w), 10e8);
         SubaccountId id = _id(address(w), XBT, 0);
         vm.expectEmit(true, true, false, true, address(clearinghouse));
-        emit IClearinghouse.Deposited(id, address(w), 10e8);
+        emit IClearinghouseEvents.Deposited(id, address(w), 10e8);
         vm.prank(owner);
         w.approveAndDeposit(address(xbt), address(clearinghouse), XBT, 0, 10e8);
         (int256 balance,,) = clearinghouse.account(id);
@@ -370,7 +371,7 @@ contract ClearinghouseOrdersTest is ClearinghouseTestBase {
         bytes32 th = _hash(t);
         // notional 1,000 USD: maker fee 0.2, taker fee 0.5 USD.
         vm.expectEmit(true, true, false, true, address(clearinghouse));
-        emit IClearinghouse.FillSettled(
+        emit IClearinghouseEvents.FillSettled(
             _sub(alice, USD),
             _sub(bob, USD),
             mh,

@@ -5,6 +5,7 @@ import {IAccessManaged} from "@openzeppelin/contracts/access/manager/IAccessMana
 import {LucentFixture} from "./utils/LucentFixture.sol";
 import {IKeeperRegistry} from "../../contracts/interfaces/IKeeperRegistry.sol";
 import {IClearinghouse} from "../../contracts/interfaces/IClearinghouse.sol";
+import {IClearinghouseEvents} from "../../contracts/interfaces/IClearinghouseEvents.sol";
 import {Order} from "../../contracts/types/Order.sol";
 
 /// @dev Refuses native currency.
@@ -227,7 +228,7 @@ contract KeeperRegistryTest is LucentFixture {
         Order memory t2 = _order(bob, BTCUSD, true, 10, uint128(BTC_PRICE), 2);
         bytes memory fill2 = _fill(10, m2, ALICE_PK, t2, BOB_PK);
         vm.prank(keeper);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseNotKeeper.selector, keeper));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseNotKeeper.selector, keeper));
         clearinghouse.settleBatch(1, fill2);
         assertEq(_size(alice, USD, BTCUSD), -10, "no second fill");
         assertEq(uint256(clearinghouse.nextBatchIndex(keeper)), 1, "index unchanged");
@@ -237,14 +238,14 @@ contract KeeperRegistryTest is LucentFixture {
         vm.prank(keeper);
         keepers.withdrawBond(payable(keeper));
         vm.prank(keeper);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseNotKeeper.selector, keeper));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseNotKeeper.selector, keeper));
         clearinghouse.settleBatch(1, "");
 
         // Re-registering resumes at the next index, never replaying batch 0.
         vm.prank(keeper);
         keepers.register{value: 1 ether}();
         vm.prank(keeper);
-        vm.expectRevert(abi.encodeWithSelector(IClearinghouse.ClearinghouseBatchOutOfSequence.selector, keeper, 1, 0));
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseBatchOutOfSequence.selector, keeper, 1, 0));
         clearinghouse.settleBatch(0, fill);
         vm.prank(keeper);
         clearinghouse.settleBatch(1, "");

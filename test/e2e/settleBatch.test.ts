@@ -112,9 +112,19 @@ async function revertOf(call: Promise<unknown>, abi: Abi): Promise<{ errorName: 
 
 describe("deployment (ignition/modules/Lucent.ts)", () => {
   it("lists the two collaterals and the three markets with the fixture's parameters", async () => {
-    const { registry, usd, xbt, btcOracle, ethOracle } = await networkHelpers.loadFixture(deployFixture);
-    expect(await registry.read.collateral([0n])).toEqual({ token: usd.address, decimals: 6 });
-    expect(await registry.read.collateral([1n])).toEqual({ token: xbt.address, decimals: 8 });
+    const { registry, usd, xbt, usdVault, xbtVault, btcOracle, ethOracle } =
+      await networkHelpers.loadFixture(deployFixture);
+    expect(await registry.read.collateral([0n])).toEqual({
+      token: usd.address,
+      decimals: 6,
+      insuranceVault: usdVault.address,
+    });
+    expect(await registry.read.collateral([1n])).toEqual({
+      token: xbt.address,
+      decimals: 8,
+      insuranceVault: xbtVault.address,
+    });
+    expect(await usdVault.read.asset()).toBe(usd.address);
     expect(await registry.read.marketCount()).toBe(3n);
     const oracles = { btc: btcOracle.address, eth: ethOracle.address };
     for (const [id, market] of MARKETS.entries()) {
@@ -152,7 +162,8 @@ describe("deployment (ignition/modules/Lucent.ts)", () => {
     // Selectors from the compiled ABI, not from the module's signature strings.
     const listerFunctions = (registry.abi as Abi).filter(
       (item): item is AbiFunction =>
-        item.type === "function" && ["listCollateral", "listMarket", "setMarketParameters"].includes(item.name),
+        item.type === "function" &&
+        ["listCollateral", "setInsuranceVault", "listMarket", "setMarketParameters"].includes(item.name),
     );
     expect(listerFunctions).toHaveLength(LISTER_FUNCTIONS.length);
     for (const item of listerFunctions) {
@@ -178,10 +189,28 @@ describe("deployment with existing collateral (ignition/modules/LucentExistingCo
       parameters: { LucentExistingCollateral: { usdToken: usd.address, xbtToken: xbt.address, listingDelay: 3600 } },
     });
     expect(Object.keys(lucent).sort()).toEqual(
-      ["btcOracle", "clearinghouse", "ethOracle", "keeperRegistry", "manager", "registry"].sort(),
+      [
+        "btcOracle",
+        "clearinghouse",
+        "ethOracle",
+        "keeperRegistry",
+        "liquidationModule",
+        "manager",
+        "registry",
+        "usdVault",
+        "xbtVault",
+      ].sort(),
     );
-    expect(await lucent.registry.read.collateral([0n])).toEqual({ token: getAddress(usd.address), decimals: 6 });
-    expect(await lucent.registry.read.collateral([1n])).toEqual({ token: getAddress(xbt.address), decimals: 8 });
+    expect(await lucent.registry.read.collateral([0n])).toEqual({
+      token: getAddress(usd.address),
+      decimals: 6,
+      insuranceVault: lucent.usdVault.address,
+    });
+    expect(await lucent.registry.read.collateral([1n])).toEqual({
+      token: getAddress(xbt.address),
+      decimals: 8,
+      insuranceVault: lucent.xbtVault.address,
+    });
     expect(await lucent.registry.read.marketCount()).toBe(3n);
     const [deployer] = await other.viem.getWalletClients();
     expect(await lucent.manager.read.hasRole([LISTER_ROLE, deployer!.account.address])).toEqual([true, 3600]);

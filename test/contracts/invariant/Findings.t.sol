@@ -9,6 +9,7 @@ import {MarketKind} from "../../../contracts/types/Market.sol";
 import {SubaccountIdLib} from "../../../contracts/types/Ids.sol";
 import {SkipReason} from "../../../contracts/types/Order.sol";
 import {IClearinghouse} from "../../../contracts/interfaces/IClearinghouse.sol";
+import {IClearinghouseEvents} from "../../../contracts/interfaces/IClearinghouseEvents.sol";
 import {Vm} from "../utils/Test.sol";
 
 /// @title FindingsTest
@@ -118,7 +119,7 @@ contract FindingsTest is LucentFixture {
         Vm.Log[] memory logs = vm.getRecordedLogs();
         bool skippedOverflow;
         for (uint256 i; i < logs.length; ++i) {
-            if (logs[i].topics[0] != IClearinghouse.FillSkipped.selector) continue;
+            if (logs[i].topics[0] != IClearinghouseEvents.FillSkipped.selector) continue;
             (uint256 fillIndex, SkipReason reason) = abi.decode(logs[i].data, (uint256, SkipReason));
             if (fillIndex == 0 && reason == SkipReason.Overflow) skippedOverflow = true;
         }
@@ -159,7 +160,7 @@ contract FindingsTest is LucentFixture {
         Order memory ioc = _order(bob, BTCUSD, true, 10, 100_000e18, 8);
         ioc.flags = OrderFlags.IOC;
         vm.expectEmit(true, false, false, true, address(clearinghouse));
-        emit IClearinghouse.IocRemainderCancelled(SubaccountIdLib.from(bob, USD, 0), 8);
+        emit IClearinghouseEvents.IocRemainderCancelled(SubaccountIdLib.from(bob, USD, 0), 8);
         _settle(_fill(4, _order(alice, BTCUSD, false, 4, 100_000e18, 8), ALICE_PK, ioc, BOB_PK));
     }
 

@@ -6,6 +6,7 @@ import {LucentFixture} from "../utils/LucentFixture.sol";
 import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {MedianOracle} from "../../../contracts/oracles/MedianOracle.sol";
 import {IClearinghouse} from "../../../contracts/interfaces/IClearinghouse.sol";
+import {IClearinghouseEvents} from "../../../contracts/interfaces/IClearinghouseEvents.sol";
 import {Clearinghouse} from "../../../contracts/core/Clearinghouse.sol";
 import {MarketRegistry} from "../../../contracts/core/MarketRegistry.sol";
 import {Order, OrderFlags, SkipReason} from "../../../contracts/types/Order.sol";
@@ -580,7 +581,7 @@ contract LucentHandler is LucentFixture {
         for (uint256 i; i < logs.length; ++i) {
             if (logs[i].emitter != address(clearinghouse)) continue;
             bytes32 topic = logs[i].topics[0];
-            if (topic != IClearinghouse.FillSettled.selector && topic != IClearinghouse.FillSkipped.selector) continue;
+            if (topic != IClearinghouseEvents.FillSettled.selector && topic != IClearinghouseEvents.FillSkipped.selector) continue;
             if (fi == fills.length) {
                 _violate(V_INV7, "more fill events than fills");
                 break;
@@ -609,7 +610,7 @@ contract LucentHandler is LucentFixture {
         OrderRec storage m = _orders[f.maker];
         OrderRec storage t = _orders[f.taker];
         Expectation memory e = _expect(f);
-        if (log.topics[0] == IClearinghouse.FillSkipped.selector) {
+        if (log.topics[0] == IClearinghouseEvents.FillSkipped.selector) {
             ++fillsSkipped;
             (uint256 reportedIndex, SkipReason reason) = abi.decode(log.data, (uint256, SkipReason));
             ++skipsByReason[reason];

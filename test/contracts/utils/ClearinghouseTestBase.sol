@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Vm} from "./Test.sol";
 import {LucentFixture} from "./LucentFixture.sol";
 import {IClearinghouse} from "../../../contracts/interfaces/IClearinghouse.sol";
+import {IClearinghouseEvents} from "../../../contracts/interfaces/IClearinghouseEvents.sol";
 import {Order, SkipReason} from "../../../contracts/types/Order.sol";
 import {SubaccountId, SubaccountIdLib} from "../../../contracts/types/Ids.sol";
 import {MarketConfig} from "../../../contracts/types/Market.sol";
@@ -96,7 +97,7 @@ abstract contract ClearinghouseTestBase is LucentFixture {
         Vm.Log[] memory logs = vm.getRecordedLogs();
         uint256 n;
         for (uint256 i; i < logs.length; ++i) {
-            if (logs[i].emitter == address(clearinghouse) && logs[i].topics[0] == IClearinghouse.FillSkipped.selector) {
+            if (logs[i].emitter == address(clearinghouse) && logs[i].topics[0] == IClearinghouseEvents.FillSkipped.selector) {
                 ++n;
             }
         }
@@ -105,12 +106,12 @@ abstract contract ClearinghouseTestBase is LucentFixture {
         for (uint256 i; i < logs.length; ++i) {
             Vm.Log memory l = logs[i];
             if (l.emitter != address(clearinghouse)) continue;
-            if (l.topics[0] == IClearinghouse.FillSkipped.selector) {
+            if (l.topics[0] == IClearinghouseEvents.FillSkipped.selector) {
                 (uint256 fillIndex, SkipReason reason) = abi.decode(l.data, (uint256, SkipReason));
                 r.skips[n++] = Skip(l.topics[1], fillIndex, reason);
-            } else if (l.topics[0] == IClearinghouse.FillSettled.selector) {
+            } else if (l.topics[0] == IClearinghouseEvents.FillSettled.selector) {
                 ++r.settledEvents;
-            } else if (l.topics[0] == IClearinghouse.BatchSettled.selector) {
+            } else if (l.topics[0] == IClearinghouseEvents.BatchSettled.selector) {
                 (r.settled, r.skipped) = abi.decode(l.data, (uint256, uint256));
             }
         }

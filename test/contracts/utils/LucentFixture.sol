@@ -4,6 +4,11 @@ pragma solidity 0.8.30;
 import {AccessManager} from "@openzeppelin/contracts/access/manager/AccessManager.sol";
 import {Test} from "./Test.sol";
 import {Clearinghouse} from "../../../contracts/core/Clearinghouse.sol";
+import {LiquidationModule} from "../../../contracts/core/LiquidationModule.sol";
+import {InsuranceVault} from "../../../contracts/core/InsuranceVault.sol";
+import {ILiquidation} from "../../../contracts/interfaces/ILiquidation.sol";
+import {IClearinghouse} from "../../../contracts/interfaces/IClearinghouse.sol";
+import {LiquidationParameters} from "../../../contracts/types/Risk.sol";
 import {MarketRegistry} from "../../../contracts/core/MarketRegistry.sol";
 import {KeeperRegistry} from "../../../contracts/core/KeeperRegistry.sol";
 import {MedianOracle} from "../../../contracts/oracles/MedianOracle.sol";
@@ -29,6 +34,10 @@ abstract contract LucentFixture is Test {
     MarketRegistry internal registry;
     KeeperRegistry internal keepers;
     Clearinghouse internal clearinghouse;
+    /// @dev The clearinghouse's liquidation entry points (its fallback runs the module).
+    ILiquidation internal liquidation;
+    InsuranceVault internal usdVault;
+    InsuranceVault internal xbtVault;
     MockERC20 internal usd;
     MockERC20 internal xbt;
     MedianOracle internal btcOracle;
@@ -53,11 +62,16 @@ abstract contract LucentFixture is Test {
         manager = new AccessManager(address(this));
         registry = new MarketRegistry(address(manager));
         keepers = new KeeperRegistry(address(manager), 1 ether, 1 days);
-        clearinghouse = new Clearinghouse(registry, keepers);
+        clearinghouse = _newClearinghouse();
+        liquidation = ILiquidation(address(clearinghouse));
         usd = new MockERC20("Lucent USD", "USD", 6);
         xbt = new MockERC20("Lucent XBT", "XBT", 8);
         registry.listCollateral(address(usd));
         registry.listCollateral(address(xbt));
+        usdVault = new InsuranceVault(usd, IClearinghouse(address(clearinghouse)), USD, 1 days, "Lucent Insurance USD", "liUSD");
+        xbtVault = new InsuranceVault(xbt, IClearinghouse(address(clearinghouse)), XBT, 1 days, "Lucent Insurance XBT", "liXBT");
+        registry.setInsuranceVault(USD, address(usdVault));
+        registry.setInsuranceVault(XBT, address(xbtVault));
 
         btcOracle = _medianOracle("BTC/USD");
         ethOracle = _medianOracle("ETH/USD");
@@ -75,6 +89,22 @@ abstract contract LucentFixture is Test {
         _fund(alice, 1_000_000e6, 100e8);
         _fund(bob, 1_000_000e6, 100e8);
         _fund(carol, 1_000_000e6, 100e8);
+    }
+
+    /// @dev The devnet's liquidation parameters (ignition/modules/Lucent.ts `LIQUIDATION_PARAMETERS`).
+    function _liquidationParameters() internal pure returns (LiquidationParameters memory) {
+        return LiquidationParameters({
+            feeRate: 0.01e18, // 1% of the closed notional, capped by remaining equity
+            liquidatorShare: 0.5e18,
+            fullLiquidationRatio: 0.5e18, // equity below half of MM: close everything
+            bandRate: 0.02e18,
+            gracePeriod: 60
+        });
+    }
+
+    function _newClearinghouse() internal returns (Clearinghouse) {
+        LiquidationModule module = new LiquidationModule(registry, keepers, _liquidationParameters());
+        return new Clearinghouse(registry, keepers, address(module));
     }
 
     function _config(MarketKind kind, uint8 collateral, uint128 multiplier, uint128 tick, address oracle)

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IClearinghouseEvents} from "../interfaces/IClearinghouseEvents.sol";
+import {IMarketRegistry} from "../interfaces/IMarketRegistry.sol";
+import {IKeeperRegistry} from "../interfaces/IKeeperRegistry.sol";
+import {IIndexOracle} from "../interfaces/IIndexOracle.sol";
+import {SubaccountId, SubaccountIdLib} from "../types/Ids.sol";
+import {Position, PositionLib} from "../types/Position.sol";
+import {MarketConfig} from "../types/Market.sol";
+import {Order, OrderFlags, SkipReason} from "../types/Order.sol";
+import {FixedPoint} from "../libraries/FixedPoint.sol";
+import {ContractMath} from "../libraries/ContractMath.sol";
+import {PositionMath} from "../libraries/PositionMath.sol";
+import {FundingMath} from "../libraries/FundingMath.sol";
+import {OrderCodec} from "../libraries/OrderCodec.sol";
+
+/// @title ClearinghouseCore
+/// @notice The clearinghouse's storage and the logic its two halves share: `Clearinghouse` (money,
+/// orders, batches, reads) and `LiquidationModule` (liquidation and ADL, SPEC §6–7), which the
+/// clearinghouse runs by `delegatecall` in its own storage. One deployed contract could not hold
+/// both under the 24,576-byte code limit; two contracts with privileged cross-calls would widen the
+/// trusted surface and pay an external call per position the ADL check scans. The module is fixed
+/// at the clearinghouse's construction (an immutable), so nothing can be swapped in later.
+/// @dev Storage is the cost designed against (issue: ≤ 80k gas a fresh fill, ≤ 30k a repeat fill):
+/// - an account is one slot: balance, the mask of markets it holds positions in, its nonce floor;
+/// - a position is one slot (`Position`);
+/// - an order's state is two bits in its subaccount's nonce bitmap (fresh, partially filled, done);
+///   only a partially filled order gets a `filled` slot, and a fresh order's `filled` slot is read
+///   only if its trader ever cancelled by hash. Bits 0–1 of every bitmap word mark it allocated, and
+///   a first deposit allocates word 0, so a fill never pays for a fresh slot there;
+/// - markets touched by a batch are cached in memory and their funding state written once a batch.
+abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyGuardTransient {
+    struct Account {
+        int128 balance;
+        uint64 openMarkets; // bit m set iff a position in market m is open
+        uint64 nonceFloor;
+    }
+
+    struct MarketState {
+        int128 cumulativeFunding; // collateral units × fundingPrecision(unit) per contract; longs pay as it grows
+        int64 premiumEma; // 18 decimals
+        uint64 lastAccrual;
+        uint128 lastMark; // mark at the last update; used when the index is stale
+        uint64 openInterest; // long contracts (≤ maxOpenInterest, a uint64)
+        uint32 longHolders; // subaccounts holding a long: the ADL check counts a side against these
+        uint32 shortHolders;
+    }
+
+    /// @dev A market as seen by one transaction.
+    struct MarketCache {
+        uint8 id;
+        bool loaded;
+        bool traded;
+        bool indexFresh;
+        MarketConfig cfg;
+        uint256 unit;
+        uint256 index;
+        uint256 mark;
+        int256 premiumEma;
+        int256 cumulativeFunding;
+        uint256 openInterest;
+        uint256 longHolders;
+        uint256 shortHolders;
+        uint256 volume; // Σ size of this transaction's fills
+        uint256 notional; // Σ size × price, for the premium sample
+    }
+
+    struct Context {
+        uint256 marketLoads; // markets loaded so far (their configs live on the heap)
+        MarketCache[] markets;
+        uint256[] keeperFees; // per collateral
+        uint256[] insuranceFees; // per collateral
+        uint256[] partialIocs; // subaccount (176 bits) << 64 | nonce, closed at the end of the batch
+        uint256 partialIocCount;
+    }
+
+    /// @dev One side of a trade while it is being checked, before anything is written.
+    struct Side {
+        SubaccountId id;
+        bytes32 orderHash;
+        int256 delta;
+        bool reduceOnly;
+        uint256 feeRate;
+        Account account;
+        Position position;
+        Position newPosition;
+        uint256 fee;
+        uint256 filledBefore;
+        bool increasesRisk;
+    }
+
+    uint256 internal constant CANCELLED = type(uint256).max;
+    uint256 internal constant NONCES_PER_WORD = 127;
+    uint256 internal constant WORD_ALLOCATED = 1;
+    uint256 internal constant NONCE_PARTIAL = 1;
+    uint256 internal constant NONCE_DONE = 2;
+
+    IMarketRegistry internal immutable _registry;
+    IKeeperRegistry internal immutable _keepers;
+
+    mapping(SubaccountId => Account) internal _accounts;
+    mapping(SubaccountId => mapping(uint256 marketId => Position)) internal _positions;
+    mapping(SubaccountId => mapping(uint256 word => uint256)) internal _nonceWords;
+    mapping(address trader => mapping(bytes32 orderHash => uint256)) internal _filled;
+    mapping(uint256 marketId => MarketState) internal _marketStates;
+    mapping(address keeper => uint64) internal _nextBatchIndex;
+    /// @dev Set once a trader cancels by hash: from then on fills check its orders' `filled` slot.
+    mapping(address trader => bool) internal _cancelsByHash;
+    /// @dev When someone showed the account under maintenance margin (SPEC §0.5 grace period).
+    mapping(SubaccountId => uint256) internal _liquidatableSince;
+
+    constructor(IMarketRegistry registry_, IKeeperRegistry keepers_) EIP712("Lucent", "1") {
+        _registry = registry_;
+        _keepers = keepers_;
+    }
+
+    function registry() external view returns (IMarketRegistry) {
+        return _registry;
+    }
+
+    function keeperRegistry() external view returns (IKeeperRegistry) {
+        return _keepers;
+    }
+
+    function _openSide(MarketCache memory m, Order memory o, bytes32 orderHash, uint64 size, uint256 feeRate)
+        internal
+        view
+        returns (Side memory s)
+    {
+        s.id = SubaccountIdLib.from(o.trader, m.cfg.collateral, o.subaccount);
+        s.orderHash = orderHash;
+        s.delta = o.isBuy ? int256(uint256(size)) : -int256(uint256(size));
+        s.reduceOnly = o.flags & OrderFlags.REDUCE_ONLY != 0;
+        s.feeRate = feeRate;
+        s.account = _accounts[s.id];
+        s.position = _positions[s.id][o.market];
+    }
+
+    function _orderStateReason(Side memory s, Order memory o, uint64 size) internal view returns (SkipReason) {
+        if (o.nonce < s.account.nonceFloor) return SkipReason.Cancelled;
+        uint256 state = _nonceState(s.id, o.nonce);
+        if (state == NONCE_DONE) return SkipReason.Cancelled;
+        if (state == NONCE_PARTIAL || _cancelsByHash[o.trader]) {
+            uint256 filled = _filled[o.trader][s.orderHash];
+            if (filled == CANCELLED) return SkipReason.Cancelled;
+            s.filledBefore = filled;
+        }
+        if (s.filledBefore + size > o.size) return SkipReason.Overfilled;
+        return SkipReason.None;
+    }
+
+    /// @dev Settles the side's pending funding and applies the trade to its position and balance.
+    function _applyToSide(MarketCache memory m, Side memory s, uint256 price, uint256 fillNotional)
+        internal
+        pure
+        returns (SkipReason)
+    {
+        int256 size = s.position.size();
+        int256 newSize = size + s.delta;
+        if (s.reduceOnly && (size == 0 || (size > 0) == (s.delta > 0) || FixedPoint.abs(s.delta) > FixedPoint.abs(size))) {
+            return SkipReason.ReduceOnlyViolated;
+        }
+        if (newSize != int64(newSize)) return SkipReason.Overflow;
+        PositionMath.Trade memory t =
+            PositionMath.applyTrade(m.cfg.kind, m.cfg.multiplier, m.unit, size, s.position.basis(), s.delta, price);
+        int256 funding = FundingMath.fundingOwed(size, m.cumulativeFunding, s.position.fundingSnapshot(), m.unit);
+        s.fee = FixedPoint.mulRateUp(fillNotional, s.feeRate);
+        int256 balance = int256(s.account.balance) + t.realizedPnl - funding - int256(s.fee);
+        if (balance != int128(balance) || t.basis != int96(t.basis) || m.cumulativeFunding != int96(m.cumulativeFunding)) {
+            return SkipReason.Overflow;
+        }
+        s.account.balance = int128(balance);
+        s.newPosition = PositionLib.pack(t.size, t.basis, m.cumulativeFunding);
+        // `s.account` is the state after the fill: its balance above and its open markets here.
+        s.account.openMarkets = uint64(_withMarket(s.account.openMarkets, m.id, t.size != 0));
+        s.increasesRisk = PositionMath.increasesRisk(size, t.size);
+        return SkipReason.None;
+    }
+
+    /// @dev SPEC §3: a risk-increasing trade needs equity ≥ IM after it; a reducing one needs
+    /// equity ≥ MM after it, or must leave the account no less healthy than before.
+    function _marginOk(Context memory ctx, Side memory s, uint256 marketId) internal view returns (bool) {
+        (int256 equity, uint256 required) =
+            _health(ctx, s.id, s.account.balance, s.account.openMarkets, marketId, s.newPosition, s.increasesRisk);
+        if (equity >= int256(required)) return true;
+        if (s.increasesRisk) return false;
+        Account memory before = _accounts[s.id];
+        (int256 equity0, uint256 mm0) =
+            _health(ctx, s.id, before.balance, before.openMarkets, type(uint256).max, Position.wrap(0), false);
+        return equity - int256(required) >= equity0 - int256(mm0);
+    }
+
+    function _commitSide(Side memory s, Order memory o, uint64 size, uint256 marketId) internal {
+        _accounts[s.id] = s.account;
+        _positions[s.id][marketId] = s.newPosition;
+        uint256 filled = s.filledBefore + size;
+        if (filled == o.size) {
+            // Fully filled: two bits in an allocated word instead of a new slot.
+            _setNonceState(s.id, o.nonce, NONCE_DONE);
+            if (s.filledBefore != 0) delete _filled[o.trader][s.orderHash];
+        } else {
+            if (s.filledBefore == 0) _setNonceState(s.id, o.nonce, NONCE_PARTIAL);
+            _filled[o.trader][s.orderHash] = filled;
+        }
+    }
+
+    function _newContext() internal view returns (Context memory ctx) {
+        ctx.markets = new MarketCache[](_registry.marketCount());
+        uint256 collaterals = _registry.collateralCount();
+        ctx.keeperFees = new uint256[](collaterals);
+        ctx.insuranceFees = new uint256[](collaterals);
+    }
+
+    /// @dev A market as seen by this transaction, loaded on first use: config, index, mark, and
+    /// funding accrued to now. (No named memory return: that would allocate a struct per call.)
+    function _market(Context memory ctx, uint256 id) internal view returns (MarketCache memory) {
+        MarketCache memory m = ctx.markets[id];
+        if (!m.loaded) {
+            _loadMarket(m, id);
+            ++ctx.marketLoads;
+        }
+        return m;
+    }
+
+    function _loadMarket(MarketCache memory m, uint256 id) internal view {
+        m.id = uint8(id);
+        m.loaded = true;
+        (m.cfg, m.unit) = _registry.market(id);
+        MarketState memory st = _marketStates[id];
+        (m.index, m.indexFresh) = _readIndex(m.cfg);
+        m.premiumEma = st.premiumEma;
+        m.openInterest = st.openInterest;
+        m.longHolders = st.longHolders;
+        m.shortHolders = st.shortHolders;
+        // A stale index blocks risk-increasing trades; everything else keeps the last good mark.
+        m.mark = m.indexFresh ? FundingMath.markPrice(m.index, m.premiumEma, m.cfg.markBandRate) : st.lastMark;
+        m.cumulativeFunding = st.cumulativeFunding;
+        if (st.lastAccrual != 0 && m.mark != 0) {
+            int256 rate = FundingMath.fundingRate(
+                FundingMath.clampPremium(m.premiumEma, m.cfg.markBandRate), m.cfg.interestRate, m.cfg.fundingCapRate
+            );
+            m.cumulativeFunding += FundingMath.fundingIndexDelta(
+                m.cfg.kind, m.cfg.multiplier, m.unit, m.mark, rate, block.timestamp - st.lastAccrual, m.cfg.fundingInterval
+            );
+        }
+    }
+
+    function _readIndex(MarketConfig memory cfg) internal view returns (uint256 price, bool fresh) {
+        try IIndexOracle(cfg.oracle).latestIndex() returns (uint256 p, uint256 updatedAt) {
+            fresh = p != 0 && updatedAt != 0 && updatedAt <= block.timestamp
+                && block.timestamp - updatedAt <= cfg.maxIndexAge;
+            price = p;
+        } catch {}
+    }
+
+    /// @dev An account's equity and its initial (`initial`) or maintenance margin, with
+    /// `overrideMarket`'s position replaced by `overridePosition` (whose funding is settled).
+    function _health(
+        Context memory ctx,
+        SubaccountId id,
+        int256 balance,
+        uint256 mask,
+        uint256 overrideMarket,
+        Position overridePosition,
+        bool initial
+    ) internal view returns (int256 equity, uint256 required) {
+        equity = balance;
+        while (mask != 0) {
+            uint256 marketId = Math.log2(mask & (~mask + 1)); // lowest set bit
+            mask &= mask - 1;
+            bool overridden = marketId == overrideMarket;
+            Position p = overridden ? overridePosition : _positions[id][marketId];
+            int256 size = p.size();
+            if (size == 0) continue;
+            MarketCache memory m = _market(ctx, marketId);
+            (int256 value, uint256 notional) =
+                ContractMath.valueAndNotional(m.cfg.kind, m.cfg.multiplier, size, m.mark, m.unit);
+            equity += value - p.basis();
+            if (!overridden) equity -= FundingMath.fundingOwed(size, m.cumulativeFunding, p.fundingSnapshot(), m.unit);
+            required += FixedPoint.mulRateUp(notional, initial ? m.cfg.imRate : m.cfg.mmRate);
+        }
+    }
+
+    /// @dev An EOA's compact signature is checked with ecrecover alone; anything else (a contract
+    /// wallet, an EIP-7702 account, a 65-byte signature) goes through OpenZeppelin's SignatureChecker.
+    function _validSignature(address signer, bytes32 digest, OrderCodec.Signature memory sig)
+        internal
+        view
+        returns (bool)
+    {
+        uint256 offset = sig.offset;
+        if (sig.compact) {
+            bytes32 r;
+            bytes32 vs;
+            assembly ("memory-safe") {
+                r := calldataload(offset)
+                vs := calldataload(add(offset, 32))
+            }
+            bytes32 s = vs & bytes32(0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
+            // Reject high-s signatures (malleability), as OpenZeppelin's ECDSA does.
+            if (uint256(s) <= 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0) {
+                address recovered = ecrecover(digest, uint8((uint256(vs) >> 255) + 27), r, s);
+                if (recovered != address(0) && recovered == signer) return true;
+            }
+            if (signer.code.length == 0) return false;
+        }
+        bytes memory raw = new bytes(sig.length);
+        assembly ("memory-safe") {
+            calldatacopy(add(raw, 32), offset, mload(raw))
+        }
+        return SignatureChecker.isValidSignatureNow(signer, digest, raw);
+    }
+
+    /// @dev Nonce n's state is bits 2 + 2·(n % 127) of word n / 127; bits 0–1 mark the word allocated.
+    function _nonceState(SubaccountId id, uint64 nonce) internal view returns (uint256) {
+        uint256 state = (_nonceWords[id][nonce / NONCES_PER_WORD] >> (2 + 2 * (nonce % NONCES_PER_WORD))) & 3;
+        return state >= NONCE_DONE ? NONCE_DONE : state; // partial (01) | done (10) reads as done
+    }
+
+    /// @dev States only move forward (fresh → partial → done), so OR-ing the bits is enough.
+    function _setNonceState(SubaccountId id, uint64 nonce, uint256 state) internal {
+        _nonceWords[id][nonce / NONCES_PER_WORD] |= (state << (2 + 2 * (nonce % NONCES_PER_WORD))) | WORD_ALLOCATED;
+    }
+
+    function _withMarket(uint256 mask, uint256 marketId, bool open) internal pure returns (uint256) {
+        return open ? mask | (1 << marketId) : mask & ~(1 << marketId);
+    }
+
+    function _longSize(Position p) internal pure returns (uint256) {
+        int256 size = p.size();
+        return size > 0 ? uint256(size) : 0;
+    }
+
+    /// @dev Keeps the per-side holder counts exact as a position moves from `before` to `after`.
+    function _countHolders(MarketCache memory m, Position before, Position after_) internal pure {
+        int256 a = before.size();
+        int256 b = after_.size();
+        if (a > 0 && b <= 0) --m.longHolders;
+        if (a < 0 && b >= 0) --m.shortHolders;
+        if (b > 0 && a <= 0) ++m.longHolders;
+        if (b < 0 && a >= 0) ++m.shortHolders;
+    }
+
+    /// @dev Writes a market's funding, mark, open interest and holder counts.
+    function _writeMarket(MarketCache memory m) internal {
+        _marketStates[m.id] = MarketState({
+            cumulativeFunding: int128(m.cumulativeFunding),
+            premiumEma: int64(m.premiumEma),
+            lastAccrual: uint64(block.timestamp),
+            lastMark: uint128(m.mark),
+            openInterest: uint64(m.openInterest),
+            longHolders: uint32(m.longHolders),
+            shortHolders: uint32(m.shortHolders)
+        });
+        emit MarketUpdated(m.id, m.index, m.mark, m.premiumEma, m.cumulativeFunding, m.openInterest);
+    }
+
+    /// @dev The subaccount that holds a collateral's insurance vault money and backstop positions.
+    function _insuranceAccount(uint256 collateral) internal view returns (SubaccountId, address vault) {
+        vault = _registry.collateral(collateral).insuranceVault;
+        return (SubaccountIdLib.from(vault, uint8(collateral), 0), vault);
+    }
+
+    function _credit(SubaccountId id, int256 amount) internal {
+        Account storage a = _accounts[id];
+        a.balance = SafeCast.toInt128(int256(a.balance) + amount);
+    }
+}

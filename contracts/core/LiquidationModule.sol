@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ClearinghouseCore} from "./ClearinghouseCore.sol";
+import {ILiquidation} from "../interfaces/ILiquidation.sol";
+import {IMarketRegistry} from "../interfaces/IMarketRegistry.sol";
+import {IKeeperRegistry} from "../interfaces/IKeeperRegistry.sol";
+import {SubaccountId, SubaccountIdLib} from "../types/Ids.sol";
+import {Position, PositionLib} from "../types/Position.sol";
+import {AdlPolicy} from "../types/Market.sol";
+import {Order, OrderFlags, SkipReason} from "../types/Order.sol";
+import {InsuranceFlowReason, LiquidationParameters} from "../types/Risk.sol";
+import {FixedPoint} from "../libraries/FixedPoint.sol";
+import {ContractMath} from "../libraries/ContractMath.sol";
+import {LiquidationMath} from "../libraries/LiquidationMath.sol";
+import {AdlMath} from "../libraries/AdlMath.sol";
+import {OrderCodec} from "../libraries/OrderCodec.sol";
+
+/// @title LiquidationModule
+/// @notice SPEC §6–7: the liquidation waterfall (book → insurance backstop → ADL) and the check
+/// that an ADL follows the market's published ranking. Runs only by `delegatecall` from the
+/// clearinghouse, in its storage.
+/// @dev Completeness of an ADL side without an on-chain list of holders: the clearinghouse counts
+/// the holders of each side of each market. The keeper submits the whole side; the module checks
+/// that every entry holds a position on that side, that the entries are strictly ordered (so no
+/// entry repeats), and that their number equals the count. Together these prove the submission is
+/// exactly the side, in the right order, at a cost of one position and one account read per entry.
+contract LiquidationModule is ClearinghouseCore, ILiquidation {
+    uint256 private constant WAD = 1e18;
+
+    /// @dev A liquidation in progress. `direction` is the sign of the liquidated account's trades.
+    struct Liquidation {
+        int256 positionBefore;
+        int256 direction;
+        uint256 target;
+        uint256 remaining;
+        uint256 bankruptcyPrice;
+        uint256 bookSize;
+        uint256 backstopSize;
+        uint256 adlSize;
+        uint256 makerFees;
+    }
+
+    address private immutable _self;
+    uint256 private immutable _feeRate;
+    uint256 private immutable _liquidatorShare;
+    uint256 private immutable _fullLiquidationRatio;
+    uint256 private immutable _bandRate;
+    uint256 private immutable _gracePeriod;
+
+    error LiquidationInvalidParameters();
+
+    constructor(IMarketRegistry registry_, IKeeperRegistry keepers_, LiquidationParameters memory p)
+        ClearinghouseCore(registry_, keepers_)
+    {
+        if (p.feeRate >= WAD || p.liquidatorShare > WAD || p.fullLiquidationRatio > WAD || p.bandRate >= WAD) {
+            revert LiquidationInvalidParameters();
+        }
+        _self = address(this);
+        _feeRate = p.feeRate;
+        _liquidatorShare = p.liquidatorShare;
+        _fullLiquidationRatio = p.fullLiquidationRatio;
+        _bandRate = p.bandRate;
+        _gracePeriod = p.gracePeriod;
+    }
+
+    modifier onlyDelegated() {
+        if (address(this) == _self) revert LiquidationDirectCall();
+        _;
+    }
+
+    /// @inheritdoc ILiquidation
+    function liquidationParameters() external view returns (LiquidationParameters memory) {
+        return LiquidationParameters(
+            uint64(_feeRate), uint64(_liquidatorShare), uint64(_fullLiquidationRatio), uint64(_bandRate), uint32(_gracePeriod)
+        );
+    }
+
+    /// @inheritdoc ILiquidation
+    function liquidatableSince(SubaccountId account) external view returns (uint256) {
+        return _liquidatableSince[account];
+    }
+
+    /// @inheritdoc ILiquidation
+    function flagLiquidatable(SubaccountId account) external onlyDelegated {
+        Context memory ctx = _newContext();
+        Account memory a = _accounts[account];
+        (int256 equity, uint256 mm) =
+            _health(ctx, account, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0), false);
+        if (a.openMarkets == 0 || equity >= int256(mm)) revert LiquidationNotLiquidatable(account, equity, mm);
+        if (_liquidatableSince[account] == 0) {
+            _liquidatableSince[account] = block.timestamp;
+            emit LiquidatableFlagged(account, block.timestamp);
+        }
+    }
+
+    /// @inheritdoc ILiquidation
+    function liquidate(
+        SubaccountId account,
+        uint8 marketId,
+        bytes calldata bookFills,
+        SubaccountId[] calldata adlSide,
+        uint64[] calldata adlSizes
+    ) external nonReentrant onlyDelegated {
+        Context memory ctx = _newContext();
+        if (marketId >= ctx.markets.length) revert LiquidationNoPosition(account, marketId);
+        MarketCache memory m = _market(ctx, marketId);
+        // SPEC §4: a stale index blocks liquidations in the market (and nothing else).
+        if (!m.indexFresh) revert LiquidationStaleIndex(marketId);
+        Side memory v = _party(account, marketId, 0);
+        Liquidation memory l;
+        l.positionBefore = v.position.size();
+        if (l.positionBefore == 0) revert LiquidationNoPosition(account, marketId);
+        (int256 equity, uint256 mm) =
+            _health(ctx, account, v.account.balance, v.account.openMarkets, type(uint256).max, Position.wrap(0), false);
+        if (equity >= int256(mm)) revert LiquidationNotLiquidatable(account, equity, mm);
+        _authorize(account, bookFills.length != 0);
+
+        l.direction = l.positionBefore > 0 ? -1 : int256(1);
+        l.target = _closeSize(ctx, m, v, equity, mm);
+        l.remaining = l.target;
+        l.bankruptcyPrice =
+            LiquidationMath.bankruptcyPrice(m.cfg.kind, m.cfg.multiplier, m.unit, l.positionBefore, m.mark, equity);
+
+        // 1. The book, inside the band and no worse than the bankruptcy price.
+        uint256 cursor;
+        for (uint256 fillIndex; cursor < bookFills.length; ++fillIndex) {
+            cursor = _bookFill(ctx, m, v, l, bookFills, cursor, fillIndex);
+        }
+        // 2. The insurance vault's backstop, as far as its own margin allows.
+        if (l.remaining != 0) _backstop(ctx, m, v, l);
+        // 3. ADL of the rest against the opposite side, in the published order.
+        if (l.remaining != 0) _deleverage(ctx, m, v, l, adlSide, adlSizes);
+        else if (adlSizes.length != 0) revert AdlOverDeleveraged(adlSizes.length, 0);
+
+        _accounts[account] = v.account;
+        _positions[account][marketId] = v.position;
+        (uint256 fee, uint256 liquidatorFee) = _chargeFee(ctx, m, v, l);
+        _coverBadDebt(account, m.cfg.collateral);
+        delete _liquidatableSince[account];
+        _writeMarket(m);
+        emit Liquidated(
+            account,
+            marketId,
+            msg.sender,
+            l.positionBefore,
+            m.mark,
+            l.bankruptcyPrice,
+            l.target,
+            l.bookSize,
+            l.backstopSize,
+            l.adlSize,
+            fee,
+            liquidatorFee
+        );
+    }
+
+    // =================================================================== waterfall
+
+    /// @dev Keepers liquidate at once; anyone else only through backstop/ADL after the grace period.
+    function _authorize(SubaccountId account, bool withBook) private view {
+        if (_keepers.isActiveKeeper(msg.sender)) return;
+        if (withBook) revert LiquidationNotKeeper(msg.sender);
+        uint256 since = _liquidatableSince[account];
+        if (since == 0) revert LiquidationGracePeriod(account, 0);
+        if (block.timestamp < since + _gracePeriod) revert LiquidationGracePeriod(account, since + _gracePeriod);
+    }
+
+    /// @dev SPEC §6: the least size that restores initial margin; all of it below the full threshold.
+    function _closeSize(Context memory ctx, MarketCache memory m, Side memory v, int256 equity, uint256 mm)
+        private
+        view
+        returns (uint256)
+    {
+        uint256 absSize = FixedPoint.abs(v.position.size());
+        if (equity < int256(FixedPoint.mulRateDown(mm, _fullLiquidationRatio))) return absSize;
+        (, uint256 im) =
+            _health(ctx, v.id, v.account.balance, v.account.openMarkets, type(uint256).max, Position.wrap(0), true);
+        uint256 notional = ContractMath.notional(m.cfg.kind, m.cfg.multiplier, v.position.size(), m.mark, m.unit);
+        return LiquidationMath.partialCloseSize(
+            absSize, m.cfg.lotSize, uint256(int256(im) - equity), notional, m.cfg.imRate, _feeRate
+        );
+    }
+
+    /// @dev One resting order taking part of the position. The keeper's mistakes revert; the maker's
+    /// (signature, cancellation, expiry, margin) skip the fill as in a batch.
+    function _bookFill(
+        Context memory ctx,
+        MarketCache memory m,
+        Side memory v,
+        Liquidation memory l,
+        bytes calldata data,
+        uint256 cursor,
+        uint256 fillIndex
+    ) private returns (uint256 next) {
+        uint64 size;
+        Order memory maker;
+        OrderCodec.Signature memory sig;
+        (size, next) = OrderCodec.decodeFillSize(data, cursor);
+        (maker, sig, next) = OrderCodec.decodeOrder(data, next);
+        uint256 price = maker.limitPrice;
+        if (
+            maker.market != m.id || maker.isBuy != (l.direction > 0)
+                || SubaccountIdLib.from(maker.trader, m.cfg.collateral, maker.subaccount).eq(v.id)
+        ) revert LiquidationInvalidBookFill(fillIndex);
+        if (size == 0 || size > l.remaining) revert LiquidationBookOverfill(fillIndex, l.remaining, size);
+        uint256 band = FixedPoint.mulRateDown(m.mark, _bandRate);
+        if (price < m.mark - band || price > m.mark + band) {
+            revert LiquidationPriceOutsideBand(fillIndex, price, m.mark - band, m.mark + band);
+        }
+        if (l.direction < 0 ? price < l.bankruptcyPrice : price > l.bankruptcyPrice) {
+            revert LiquidationPriceBeyondBankruptcy(fillIndex, price, l.bankruptcyPrice);
+        }
+
+        bytes32 makerHash = _hashTypedDataV4(OrderCodec.structHash(maker));
+        SkipReason reason = _makerTerms(m, maker, size);
+        if (reason == SkipReason.None && !_validSignature(maker.trader, makerHash, sig)) reason = SkipReason.BadSignature;
+        Side memory ms;
+        uint256 notional = ContractMath.notional(m.cfg.kind, m.cfg.multiplier, int256(uint256(size)), price, m.unit);
+        if (reason == SkipReason.None) {
+            ms = _openSide(m, maker, makerHash, size, m.cfg.makerFeeRate);
+            reason = _orderStateReason(ms, maker, size);
+            if (reason == SkipReason.None) reason = _applyToSide(m, ms, price, notional);
+            if (reason == SkipReason.None && !_marginOk(ctx, ms, m.id)) reason = SkipReason.InsufficientMargin;
+        }
+        if (reason != SkipReason.None) {
+            emit FillSkipped(makerHash, fillIndex, reason);
+            return next;
+        }
+        v.delta = l.direction * int256(uint256(size));
+        _applyOrRevert(m, v, price);
+        _track(m, ms);
+        _track(m, v);
+        _commitSide(ms, maker, size, m.id);
+        v.position = v.newPosition;
+        l.remaining -= size;
+        l.bookSize += size;
+        l.makerFees += ms.fee;
+        emit FillSettled(
+            ms.id,
+            v.id,
+            makerHash,
+            bytes32(0),
+            (uint256(m.id) << 248) | (uint256(size) << 184) | (price << 56) | (l.direction > 0 ? 1 : 0),
+            ms.fee << 128
+        );
+    }
+
+    /// @dev The maker's own terms: flags, keeper restriction, expiry, tick and lot.
+    function _makerTerms(MarketCache memory m, Order memory maker, uint64 size) private view returns (SkipReason) {
+        if (maker.flags & OrderFlags.IOC != 0 || maker.flags > OrderFlags.ALL) return SkipReason.InvalidFlags;
+        if (maker.keeper != address(0) && maker.keeper != msg.sender) return SkipReason.KeeperNotAllowed;
+        if (maker.expiry < block.timestamp) return SkipReason.Expired;
+        if (size % m.cfg.lotSize != 0) return SkipReason.TickOrLot;
+        if (maker.limitPrice % m.cfg.tickSize != 0) return SkipReason.TickOrLot;
+        return SkipReason.None;
+    }
+
+    /// @dev The insurance vault takes what it can at the bankruptcy price under its own margin rules:
+    /// all of the rest if it can, else the most lots it can (binary search; a rare path).
+    function _backstop(Context memory ctx, MarketCache memory m, Side memory v, Liquidation memory l) private {
+        (SubaccountId insurance, address vault) = _insuranceAccount(m.cfg.collateral);
+        if (vault == address(0) || insurance.eq(v.id)) return;
+        uint256 lot = m.cfg.lotSize;
+        uint256 taken = l.remaining;
+        if (!_backstopFits(ctx, m, insurance, l, taken)) {
+            uint256 low; // lots known to fit
+            uint256 high = l.remaining / lot; // lots known not to fit
+            while (high - low > 1) {
+                uint256 mid = (low + high) / 2;
+                if (_backstopFits(ctx, m, insurance, l, mid * lot)) low = mid;
+                else high = mid;
+            }
+            taken = low * lot;
+        }
+        if (taken == 0) return;
+        Side memory b = _party(insurance, m.id, -l.direction * int256(taken));
+        _applyOrRevert(m, b, l.bankruptcyPrice);
+        _track(m, b);
+        _commitParty(b, m.id);
+        v.delta = l.direction * int256(taken);
+        _applyOrRevert(m, v, l.bankruptcyPrice);
+        _track(m, v);
+        v.position = v.newPosition;
+        l.remaining -= taken;
+        l.backstopSize = taken;
+        emit BackstopTakeover(v.id, m.id, insurance, b.delta, l.bankruptcyPrice);
+        int256 value = int256(ContractMath.notional(m.cfg.kind, m.cfg.multiplier, b.delta, l.bankruptcyPrice, m.unit));
+        emit InsuranceFlow(m.cfg.collateral, vault, InsuranceFlowReason.Takeover, value);
+    }
+
+    function _backstopFits(
+        Context memory ctx,
+        MarketCache memory m,
+        SubaccountId insurance,
+        Liquidation memory l,
+        uint256 size
+    ) private view returns (bool) {
+        if (size == 0) return true;
+        Side memory b = _party(insurance, m.id, -l.direction * int256(size));
+        if (_applyToSide(m, b, l.bankruptcyPrice, 0) != SkipReason.None) return false;
+        return _marginOk(ctx, b, m.id);
+    }
+
+    /// @dev SPEC §7. Verifies the submitted side (complete, every entry on it, strictly in policy
+    /// order) while walking it, and deleverages exactly the shortfall at the bankruptcy price.
+    function _deleverage(
+        Context memory ctx,
+        MarketCache memory m,
+        Side memory v,
+        Liquidation memory l,
+        SubaccountId[] calldata side,
+        uint64[] calldata sizes
+    ) private {
+        bool longSide = l.positionBefore < 0; // the ADL side is opposite the liquidated position
+        {
+            uint256 holders = longSide ? m.longHolders : m.shortHolders;
+            if (side.length != holders) revert AdlSideIncomplete(holders, side.length);
+        }
+        bool ranked = m.cfg.adlPolicy == AdlPolicy.Ranked;
+        uint256 shortfall = l.remaining;
+        emit Deleveraged(v.id, m.id, m.cfg.adlPolicy, m.mark, l.bankruptcyPrice, shortfall, side.length);
+        // PRO_RATA in lots: the side's lots total the open interest.
+        uint256 lot = m.cfg.lotSize;
+        uint256 totalLots = m.openInterest / lot;
+        uint256 cumulativeLots;
+        int256 previousScore;
+        uint256 selected;
+        for (uint256 i; i < side.length; ++i) {
+            uint256 heap;
+            assembly ("memory-safe") {
+                heap := mload(0x40)
+            }
+            uint256 loads = ctx.marketLoads;
+            SubaccountId id = side[i];
+            Position p = _positions[id][m.id];
+            int256 size = p.size();
+            if (size == 0 || (size > 0) != longSide) revert AdlNotOnSide(i, id);
+            uint256 absSize = FixedPoint.abs(size);
+            int256 score;
+            uint256 share;
+            if (ranked) {
+                score = _score(ctx, m, id, p);
+                if (i != 0 && !AdlMath.ranksBefore(previousScore, uint256(SubaccountId.unwrap(side[i - 1])), score, uint256(SubaccountId.unwrap(id)))) {
+                    revert AdlOrderViolated(i, id);
+                }
+                previousScore = score;
+                share = l.remaining < absSize ? l.remaining : absSize;
+            } else {
+                if (i != 0 && uint256(SubaccountId.unwrap(side[i - 1])) >= uint256(SubaccountId.unwrap(id))) {
+                    revert AdlOrderViolated(i, id);
+                }
+                uint256 lots = absSize / lot;
+                share = AdlMath.proRataShare(shortfall / lot, cumulativeLots, cumulativeLots + lots, totalLots) * lot;
+                cumulativeLots += lots;
+            }
+            if (share != 0) {
+                uint256 provided = selected < sizes.length ? sizes[selected] : 0;
+                if (provided != share) revert AdlSizeMismatch(selected, share, provided);
+                ++selected;
+                _deleverageOne(m, v, l, id, share, i, score);
+            }
+            // Nothing allocated in this iteration outlives it unless it loaded a market into the cache.
+            if (ctx.marketLoads == loads) {
+                assembly ("memory-safe") {
+                    mstore(0x40, heap)
+                }
+            }
+        }
+        if (selected != sizes.length) revert AdlOverDeleveraged(sizes.length, selected);
+        l.adlSize = shortfall; // INV-6: RANKED stops at the shortfall; PRO_RATA shares sum to it
+    }
+
+    function _deleverageOne(
+        MarketCache memory m,
+        Side memory v,
+        Liquidation memory l,
+        SubaccountId id,
+        uint256 share,
+        uint256 rank,
+        int256 score
+    ) private {
+        Side memory c = _party(id, m.id, -l.direction * int256(share));
+        _applyOrRevert(m, c, l.bankruptcyPrice);
+        _track(m, c);
+        _commitParty(c, m.id);
+        v.delta = l.direction * int256(share);
+        _applyOrRevert(m, v, l.bankruptcyPrice);
+        _track(m, v);
+        v.position = v.newPosition;
+        l.remaining -= share;
+        emit AdlCounterparty(v.id, id, m.id, rank, c.delta, l.bankruptcyPrice, score);
+    }
+
+    /// @dev The RANKED score of a position from its holder's equity at mark (docs/adl.md).
+    function _score(Context memory ctx, MarketCache memory m, SubaccountId id, Position p) private view returns (int256) {
+        Account memory a = _accounts[id];
+        (int256 equity,) = _health(ctx, id, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0), false);
+        int256 markValue = ContractMath.signedValue(m.cfg.kind, m.cfg.multiplier, p.size(), m.mark, m.unit, false);
+        return AdlMath.score(markValue, p.basis(), equity);
+    }
+
+    /// @dev The liquidation fee on the closed size at mark, capped by the equity left; a share to
+    /// the liquidator, the rest (with the maker fees of book fills) to the insurance vault.
+    function _chargeFee(Context memory ctx, MarketCache memory m, Side memory v, Liquidation memory l)
+        private
+        returns (uint256 fee, uint256 liquidatorFee)
+    {
+        fee = FixedPoint.mulRateUp(
+            ContractMath.notional(m.cfg.kind, m.cfg.multiplier, int256(l.target), m.mark, m.unit), _feeRate
+        );
+        (int256 equity,) =
+            _health(ctx, v.id, v.account.balance, v.account.openMarkets, type(uint256).max, Position.wrap(0), false);
+        if (equity < int256(fee)) fee = equity > 0 ? uint256(equity) : 0;
+        liquidatorFee = FixedPoint.mulRateDown(fee, _liquidatorShare);
+        uint8 collateral = m.cfg.collateral;
+        (SubaccountId insurance, address vault) = _insuranceAccount(collateral);
+        _credit(v.id, -int256(fee));
+        if (liquidatorFee != 0) _credit(SubaccountIdLib.from(msg.sender, collateral, 0), int256(liquidatorFee));
+        uint256 insuranceFee = fee - liquidatorFee;
+        if (insuranceFee != 0) {
+            _credit(insurance, int256(insuranceFee));
+            emit InsuranceFlow(collateral, vault, InsuranceFlowReason.LiquidationFee, int256(insuranceFee));
+        }
+        if (l.makerFees != 0) {
+            _credit(insurance, int256(l.makerFees));
+            emit InsuranceFlow(collateral, vault, InsuranceFlowReason.TradingFee, int256(l.makerFees));
+        }
+    }
+
+    /// @dev INV-4: an account left without positions and with a negative balance is made whole by
+    /// the insurance vault, whose subaccount bears the loss (its LPs' shares lose value).
+    function _coverBadDebt(SubaccountId account, uint8 collateral) private {
+        Account storage a = _accounts[account];
+        if (a.openMarkets != 0 || a.balance >= 0) return;
+        int256 debt = a.balance;
+        a.balance = 0;
+        (SubaccountId insurance, address vault) = _insuranceAccount(collateral);
+        _credit(insurance, debt);
+        emit InsuranceFlow(collateral, vault, InsuranceFlowReason.BadDebt, debt);
+    }
+
+    // =================================================================== parties
+
+    function _party(SubaccountId id, uint256 marketId, int256 delta) private view returns (Side memory s) {
+        s.id = id;
+        s.delta = delta;
+        s.account = _accounts[id];
+        s.position = _positions[id][marketId];
+    }
+
+    /// @dev Liquidation trades carry no fee and no margin check; only an overflow stops them.
+    function _applyOrRevert(MarketCache memory m, Side memory s, uint256 price) private pure {
+        if (_applyToSide(m, s, price, 0) != SkipReason.None) revert LiquidationOverflow(s.id);
+    }
+
+    /// @dev Open interest (INV-2) and the holder counts follow every position change.
+    function _track(MarketCache memory m, Side memory s) private pure {
+        m.openInterest = m.openInterest + _longSize(s.newPosition) - _longSize(s.position);
+        _countHolders(m, s.position, s.newPosition);
+    }
+
+    function _commitParty(Side memory s, uint256 marketId) private {
+        _accounts[s.id] = s.account;
+        _positions[s.id][marketId] = s.newPosition;
+    }
+}
