@@ -91,3 +91,5 @@ export {
 export * from "./abi/index.js";
 export * from "./clients/index.js";
 export * from "./actions/index.js";
+// A namespace: the root already exports the account-level `bankruptcyPrice` of actions/subaccountHealth.ts.
+export * as liquidationMath from "./math/liquidationMath.js";
