@@ -4,6 +4,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Command } from "commander";
 import hre from "hardhat";
 import { ethers } from "ethers";
 import { erc20Abi, getAddress, maxUint256, zeroAddress, type Address, type Hex } from "viem";
@@ -45,6 +46,7 @@ import {
   type LucentClient,
   type Order,
 } from "../../sdk/src/index.js";
+import { registerLiveCommands } from "../../sdk/src/cli/live.js";
 
 const WAD = 10n ** 18n;
 const USD = 0;
@@ -175,7 +177,14 @@ describe("getMarkets", () => {
       kindName: "linear",
       adlPolicy: AdlPolicy.Ranked,
       adlPolicyName: "ranked",
-      collateral: { index: 0, token: getAddress(f.usd.address), decimals: 6, unit: USD_UNIT, symbol: "USD" },
+      collateral: {
+        index: 0,
+        token: getAddress(f.usd.address),
+        decimals: 6,
+        unit: USD_UNIT,
+        symbol: "USD",
+        insuranceVault: getAddress(f.usdVault.address),
+      },
       active: true,
       fundingInterval: DEFAULT_RISK_PARAMETERS.fundingInterval,
       premiumEmaPeriod: DEFAULT_RISK_PARAMETERS.premiumEmaPeriod,
@@ -201,6 +210,7 @@ describe("getMarkets", () => {
       decimals: 8,
       unit: XBT_UNIT,
       symbol: "XBT",
+      insuranceVault: getAddress(f.xbtVault.address),
     });
     expect(markets[2]!.oracle).toBe(getAddress(f.ethOracle.address));
   });
@@ -534,9 +544,18 @@ describe("getEvents and decodeLucentLogs", () => {
       "MarketUpdated",
       "MarketUpdated",
       "FeesDistributed",
+      "InsuranceFlow",
       "FeesDistributed",
+      "InsuranceFlow",
       "BatchSettled",
     ]);
+    // The insurance share of the USD fees (80% of 0.7 USD) into the USD vault's subaccount.
+    const flow = events.find((e) => e.eventName === "InsuranceFlow");
+    expect(flow?.eventName === "InsuranceFlow" && flow.args).toMatchObject({
+      collateral: USD,
+      vault: getAddress(f.usdVault.address),
+      amount: 560_000n,
+    });
     const fills = events.flatMap((e) => (e.eventName === "FillSettled" ? [e] : []));
     expect(fills.map((e) => e.fill)).toEqual([
       // $1,000 notional: maker 2 bps, taker 5 bps, in USD units.
@@ -667,5 +686,138 @@ describe("clients", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("lucent CLI (live commands)", () => {
+  /** Runs `lucent <argv>` with the test chain's client; returns stdout, stderr and the exit code. */
+  async function lucent(client: LucentClient | undefined, argv: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const program = new Command("lucent").exitOverride();
+    registerLiveCommands(program, {
+      ...(client === undefined ? {} : { createClient: () => client }),
+      out: (text) => out.push(text),
+      err: (text) => err.push(text),
+    });
+    const exitCode = process.exitCode;
+    process.exitCode = undefined;
+    try {
+      await program.parseAsync(argv, { from: "user" });
+      return { out: out.join("\n"), err: err.join("\n"), code: process.exitCode ?? 0 };
+    } finally {
+      process.exitCode = exitCode;
+    }
+  }
+
+  it("markets: a table by default, one JSON object with decimal strings under --json", async () => {
+    const f = await networkHelpers.loadFixture(deployFixture);
+    const text = await lucent(f.client(), ["markets"]);
+    expect(text.code).toBe(0);
+    const lines = text.out.split("\n");
+    expect(lines[0]).toMatch(/^id\s+symbol\s+kind\s+collateral\s+multiplier/);
+    expect(lines[2]).toMatch(/^0\s+BTC-USD\s+linear\s+USD\s+0\.001\s+0\.5\s+100000\s+100000\s+0\.01%\s+0\s+10%\s+5%$/);
+    expect(lines[4]).toMatch(/^2\s+ETHUSD\s+quanto\s+XBT\s+0\.000001\s+0\.05\s+4000\s+4000/);
+
+    const { out, code } = await lucent(f.client(), ["markets", "--json"]);
+    expect(code).toBe(0);
+    const parsed = JSON.parse(out) as { blockNumber: string; markets: Record<string, unknown>[] };
+    expect(parsed.markets).toHaveLength(3);
+    expect(parsed.markets[1]).toMatchObject({
+      id: 1,
+      symbol: "XBTUSD",
+      kind: "inverse",
+      adlPolicy: "ranked",
+      collateral: { index: 1, symbol: "XBT", token: getAddress(f.xbt.address), decimals: 8 },
+      multiplier: "1",
+      imRate: "0.1",
+      mmRate: "0.05",
+      takerFeeRate: "0.0005",
+      indexPrice: "100000",
+      indexFresh: true,
+      markPrice: "100000",
+      fundingRate: "0.0001",
+      openInterest: "0",
+      fundingInterval: "28800",
+    });
+    expect(BigInt(parsed.blockNumber)).toBe(await f.publicClient.getBlockNumber());
+  });
+
+  it("account: subaccounts of every collateral with positions and liquidation prices; --json; errors", async () => {
+    const f = await networkHelpers.loadFixture(deployFixture);
+    await openAlicesLongs(f);
+    const client = f.client();
+    const alice = f.alice.account.address;
+    const { out, code } = await lucent(client, ["account", alice, "--json"]);
+    expect(code).toBe(0);
+    type Json = {
+      owner: string;
+      subaccounts: { collateral: { symbol: string }; positions: Record<string, unknown>[] }[];
+    };
+    const parsed = JSON.parse(out) as Json & { subaccounts: Record<string, unknown>[] };
+    expect(parsed.owner).toBe(getAddress(alice));
+    expect(parsed.subaccounts.map((s) => s.collateral.symbol)).toEqual(["USD", "XBT"]);
+    const usd = await getSubaccount(client, { owner: alice, collateral: USD });
+    expect(parsed.subaccounts[0]).toMatchObject({
+      index: 0,
+      balance: "149.5",
+      initialMargin: "100",
+      maintenanceMargin: "50",
+      liquidatable: false,
+    });
+    expect(parsed.subaccounts[0]!.positions[0]).toMatchObject({
+      symbol: "BTC-USD",
+      kind: "linear",
+      size: "10",
+      entryPrice: "100000",
+      markPrice: "100000",
+      basis: "1000",
+      unrealizedPnl: "0",
+      initialMargin: "100",
+      maintenanceMargin: "50",
+    });
+    // Same block, same figures as the action (funding accrues per block).
+    const liq = parsed.subaccounts[0]!.positions[0]!.liquidationPrice as string;
+    expect(liq).toMatch(/^89526\.\d+$/);
+    expect(Math.abs(Number(liq) - Number(usd.positions[0]!.liquidationPrice!) / 1e18)).toBeLessThan(0.01);
+    expect(parsed.subaccounts[1]!.positions[0]).toMatchObject({ symbol: "XBTUSD", size: "1000", basis: "-0.01" });
+
+    const one = JSON.parse(
+      (await lucent(client, ["account", alice, "--collateral", "xbt", "--subaccount", "0", "--json"])).out,
+    ) as Json;
+    expect(one.subaccounts.map((s) => s.collateral.symbol)).toEqual(["XBT"]);
+
+    const text = await lucent(client, ["account", alice, "--collateral", "0"]);
+    expect(text.out).toMatch(/^subaccount\s+collateral\s+balance\s+equity/);
+    expect(text.out).toMatch(/\nBTC-USD\s+10\s+100000\s+100000\s+0\s/);
+    const empty = await lucent(client, ["account", f.carol.account.address, "--collateral", "USD"]);
+    expect(empty.out).toContain("(no open positions)");
+
+    const bad = await lucent(client, ["account", "0xabc"]);
+    expect([bad.code, bad.out, bad.err]).toEqual([1, "", 'error: "owner" is not a valid address.']);
+    const unknown = await lucent(client, ["account", alice, "--collateral", "EUR"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toBe('error: "collateral" must be one of 0 (USD), 1 (XBT).');
+    const index = await lucent(client, ["account", alice, "--subaccount", "300"]);
+    expect(index.err).toBe('error: "subaccount" must be an integer 0..255.');
+  });
+
+  it("the default client: a missing deployment file and an unreachable RPC are one-line errors", async () => {
+    const missing = await lucent(undefined, ["markets", "--deployment", "/nonexistent/deployed_addresses.json"]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(
+      /^error: No Lucent deployment in \/nonexistent\/deployed_addresses\.json: cannot read the file/,
+    );
+    const down = await lucent(undefined, [
+      "markets",
+      "--rpc",
+      "http://127.0.0.1:59999",
+      "--clearinghouse",
+      zeroAddress,
+      "--market-registry",
+      zeroAddress,
+    ]);
+    expect(down.code).toBe(1);
+    expect(down.err).toBe("error: HTTP request failed.");
   });
 });

@@ -3,13 +3,21 @@
 import { toEventSelector, toFunctionSelector, type Abi } from "viem";
 import { describe, expect, it } from "vitest";
 import { ABI_SOURCES, abiFromArtifacts, itemSignature } from "./sources.js";
-import { clearinghouseAbi, indexOracleAbi, keeperRegistryAbi, lucentErrorsAbi, marketRegistryAbi } from "./index.js";
+import {
+  clearinghouseAbi,
+  indexOracleAbi,
+  insuranceVaultAbi,
+  keeperRegistryAbi,
+  lucentErrorsAbi,
+  marketRegistryAbi,
+} from "./index.js";
 
 const committed: Record<string, Abi> = {
   clearinghouseAbi,
   marketRegistryAbi,
   keeperRegistryAbi,
   indexOracleAbi,
+  insuranceVaultAbi,
   lucentErrorsAbi,
 };
 

@@ -2,6 +2,8 @@
 //   contracts/core/Clearinghouse.sol:Clearinghouse
 //   contracts/core/MarketRegistry.sol:MarketRegistry
 //   contracts/core/KeeperRegistry.sol:KeeperRegistry
+//   contracts/core/LiquidationModule.sol:LiquidationModule
+//   contracts/core/InsuranceVault.sol:InsuranceVault
 //   contracts/mocks/MockERC20.sol:MockERC20
 // Regenerate with `npx hardhat build && npx tsx sdk/src/abi/generate.ts`.
 
@@ -30,6 +32,47 @@ export const lucentErrorsAbi = [
     type: "error",
   },
   {
+    inputs: [
+      { internalType: "uint256", name: "index", type: "uint256" },
+      { internalType: "SubaccountId", name: "account", type: "bytes32" },
+    ],
+    name: "AdlNotOnSide",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "index", type: "uint256" },
+      { internalType: "SubaccountId", name: "account", type: "bytes32" },
+    ],
+    name: "AdlOrderViolated",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "sizesProvided", type: "uint256" },
+      { internalType: "uint256", name: "sizesNeeded", type: "uint256" },
+    ],
+    name: "AdlOverDeleveraged",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "expected", type: "uint256" },
+      { internalType: "uint256", name: "provided", type: "uint256" },
+    ],
+    name: "AdlSideIncomplete",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "selected", type: "uint256" },
+      { internalType: "uint256", name: "expected", type: "uint256" },
+      { internalType: "uint256", name: "provided", type: "uint256" },
+    ],
+    name: "AdlSizeMismatch",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "SubaccountId", name: "account", type: "bytes32" }],
     name: "ClearinghouseBalanceOverflow",
     type: "error",
@@ -50,6 +93,11 @@ export const lucentErrorsAbi = [
       { internalType: "uint256", name: "available", type: "uint256" },
     ],
     name: "ClearinghouseInsufficientFreeCollateral",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "module", type: "address" }],
+    name: "ClearinghouseModuleMismatch",
     type: "error",
   },
   {
@@ -119,10 +167,64 @@ export const lucentErrorsAbi = [
     type: "error",
   },
   {
+    inputs: [
+      { internalType: "address", name: "receiver", type: "address" },
+      { internalType: "uint256", name: "assets", type: "uint256" },
+      { internalType: "uint256", name: "max", type: "uint256" },
+    ],
+    name: "ERC4626ExceededMaxDeposit",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "receiver", type: "address" },
+      { internalType: "uint256", name: "shares", type: "uint256" },
+      { internalType: "uint256", name: "max", type: "uint256" },
+    ],
+    name: "ERC4626ExceededMaxMint",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "owner", type: "address" },
+      { internalType: "uint256", name: "shares", type: "uint256" },
+      { internalType: "uint256", name: "max", type: "uint256" },
+    ],
+    name: "ERC4626ExceededMaxRedeem",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "owner", type: "address" },
+      { internalType: "uint256", name: "assets", type: "uint256" },
+      { internalType: "uint256", name: "max", type: "uint256" },
+    ],
+    name: "ERC4626ExceededMaxWithdraw",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "uint256", name: "magnitude", type: "uint256" }],
     name: "FixedPointOverflow",
     type: "error",
   },
+  {
+    inputs: [
+      { internalType: "address", name: "owner", type: "address" },
+      { internalType: "uint256", name: "readyAt", type: "uint256" },
+    ],
+    name: "InsuranceVaultCooldown",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "owner", type: "address" },
+      { internalType: "uint256", name: "requested", type: "uint256" },
+      { internalType: "uint256", name: "shares", type: "uint256" },
+    ],
+    name: "InsuranceVaultExceedsRequest",
+    type: "error",
+  },
+  { inputs: [], name: "InsuranceVaultZeroShares", type: "error" },
   { inputs: [], name: "InvalidShortString", type: "error" },
   {
     inputs: [{ internalType: "address", name: "keeper", type: "address" }],
@@ -165,6 +267,81 @@ export const lucentErrorsAbi = [
   },
   {
     inputs: [
+      { internalType: "uint256", name: "fillIndex", type: "uint256" },
+      { internalType: "uint256", name: "remaining", type: "uint256" },
+      { internalType: "uint256", name: "size", type: "uint256" },
+    ],
+    name: "LiquidationBookOverfill",
+    type: "error",
+  },
+  { inputs: [], name: "LiquidationDirectCall", type: "error" },
+  {
+    inputs: [
+      { internalType: "SubaccountId", name: "account", type: "bytes32" },
+      { internalType: "uint256", name: "readyAt", type: "uint256" },
+    ],
+    name: "LiquidationGracePeriod",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "fillIndex", type: "uint256" }],
+    name: "LiquidationInvalidBookFill",
+    type: "error",
+  },
+  { inputs: [], name: "LiquidationInvalidParameters", type: "error" },
+  {
+    inputs: [
+      { internalType: "SubaccountId", name: "account", type: "bytes32" },
+      { internalType: "uint8", name: "marketId", type: "uint8" },
+    ],
+    name: "LiquidationNoPosition",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "caller", type: "address" }],
+    name: "LiquidationNotKeeper",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "SubaccountId", name: "account", type: "bytes32" },
+      { internalType: "int256", name: "equity", type: "int256" },
+      { internalType: "uint256", name: "maintenanceMargin", type: "uint256" },
+    ],
+    name: "LiquidationNotLiquidatable",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "SubaccountId", name: "account", type: "bytes32" }],
+    name: "LiquidationOverflow",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "fillIndex", type: "uint256" },
+      { internalType: "uint256", name: "price", type: "uint256" },
+      { internalType: "uint256", name: "bankruptcyPrice", type: "uint256" },
+    ],
+    name: "LiquidationPriceBeyondBankruptcy",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "fillIndex", type: "uint256" },
+      { internalType: "uint256", name: "price", type: "uint256" },
+      { internalType: "uint256", name: "low", type: "uint256" },
+      { internalType: "uint256", name: "high", type: "uint256" },
+    ],
+    name: "LiquidationPriceOutsideBand",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint8", name: "marketId", type: "uint8" }],
+    name: "LiquidationStaleIndex",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "address", name: "token", type: "address" },
       { internalType: "uint8", name: "decimals", type: "uint8" },
     ],
@@ -179,6 +356,14 @@ export const lucentErrorsAbi = [
   {
     inputs: [{ internalType: "string", name: "field", type: "string" }],
     name: "MarketRegistryImmutableField",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint8", name: "collateral", type: "uint8" },
+      { internalType: "address", name: "vault", type: "address" },
+    ],
+    name: "MarketRegistryInsuranceVaultSet",
     type: "error",
   },
   {
@@ -224,6 +409,14 @@ export const lucentErrorsAbi = [
     type: "error",
   },
   { inputs: [], name: "ReentrancyGuardReentrantCall", type: "error" },
+  {
+    inputs: [
+      { internalType: "uint8", name: "bits", type: "uint8" },
+      { internalType: "int256", name: "value", type: "int256" },
+    ],
+    name: "SafeCastOverflowedIntDowncast",
+    type: "error",
+  },
   {
     inputs: [{ internalType: "address", name: "token", type: "address" }],
     name: "SafeERC20FailedOperation",

@@ -25,6 +25,14 @@ export const marketRegistryAbi = [
     type: "error",
   },
   {
+    inputs: [
+      { internalType: "uint8", name: "collateral", type: "uint8" },
+      { internalType: "address", name: "vault", type: "address" },
+    ],
+    name: "MarketRegistryInsuranceVaultSet",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "string", name: "field", type: "string" }],
     name: "MarketRegistryInvalidParameter",
     type: "error",
@@ -57,6 +65,15 @@ export const marketRegistryAbi = [
       { indexed: false, internalType: "uint8", name: "decimals", type: "uint8" },
     ],
     name: "CollateralListed",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint8", name: "collateral", type: "uint8" },
+      { indexed: true, internalType: "address", name: "vault", type: "address" },
+    ],
+    name: "InsuranceVaultSet",
     type: "event",
   },
   {
@@ -147,6 +164,7 @@ export const marketRegistryAbi = [
         components: [
           { internalType: "address", name: "token", type: "address" },
           { internalType: "uint8", name: "decimals", type: "uint8" },
+          { internalType: "address", name: "insuranceVault", type: "address" },
         ],
         internalType: "struct Collateral",
         name: "",
@@ -247,6 +265,16 @@ export const marketRegistryAbi = [
     name: "marketCount",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint8", name: "collateral", type: "uint8" },
+      { internalType: "address", name: "vault", type: "address" },
+    ],
+    name: "setInsuranceVault",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {

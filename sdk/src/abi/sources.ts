@@ -30,8 +30,13 @@ export const ABI_SOURCES: readonly AbiSource[] = [
   {
     file: "clearinghouse",
     name: "clearinghouseAbi",
-    description: "IClearinghouse: deposits, withdrawals, cancels, batch settlement, reads and every event.",
-    artifacts: [artifact("contracts/interfaces/IClearinghouse.sol:IClearinghouse")],
+    description:
+      "Everything callable at the clearinghouse's address: IClearinghouse (deposits, withdrawals, cancels, " +
+      "batch settlement, reads, every event) and ILiquidation (the liquidation module its fallback runs).",
+    artifacts: [
+      artifact("contracts/interfaces/IClearinghouse.sol:IClearinghouse"),
+      artifact("contracts/interfaces/ILiquidation.sol:ILiquidation"),
+    ],
   },
   {
     file: "marketRegistry",
@@ -52,6 +57,12 @@ export const ABI_SOURCES: readonly AbiSource[] = [
     artifacts: [artifact("contracts/interfaces/IIndexOracle.sol:IIndexOracle")],
   },
   {
+    file: "insuranceVault",
+    name: "insuranceVaultAbi",
+    description: "InsuranceVault: a collateral's ERC-4626 insurance vault (SPEC §8); it has no interface file.",
+    artifacts: [artifact("contracts/core/InsuranceVault.sol:InsuranceVault")],
+  },
+  {
     file: "errors",
     name: "lucentErrorsAbi",
     description:
@@ -61,6 +72,8 @@ export const ABI_SOURCES: readonly AbiSource[] = [
       artifact("contracts/core/Clearinghouse.sol:Clearinghouse"),
       artifact("contracts/core/MarketRegistry.sol:MarketRegistry"),
       artifact("contracts/core/KeeperRegistry.sol:KeeperRegistry"),
+      artifact("contracts/core/LiquidationModule.sol:LiquidationModule"),
+      artifact("contracts/core/InsuranceVault.sol:InsuranceVault"),
       artifact("contracts/mocks/MockERC20.sol:MockERC20"),
     ],
     errorsOnly: true,

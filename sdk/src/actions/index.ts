@@ -28,6 +28,12 @@ export {
   type GetMarketsErrorType,
 } from "./getMarkets.js";
 export {
+  getCollaterals,
+  type GetCollateralsParameters,
+  type GetCollateralsReturnType,
+  type GetCollateralsErrorType,
+} from "./getCollaterals.js";
+export {
   getMarketState,
   type GetMarketStateParameters,
   type GetMarketStateReturnType,

@@ -1,4 +1,4 @@
-import { erc20Abi, type Address } from "viem";
+import { erc20Abi, zeroAddress, type Address } from "viem";
 import { marketRegistryAbi } from "../../abi/marketRegistry.js";
 import type { LucentClient } from "../../clients/types.js";
 import { toLucentError, UnknownCollateralError, UnknownMarketError } from "../errors.js";
@@ -48,6 +48,8 @@ export type CollateralInfo = {
   unit: bigint;
   /** The token's ERC-20 symbol, or null if it has none. */
   symbol: string | null;
+  /** Its ERC-4626 insurance vault (SPEC §8), whose subaccount 0 holds the insurance money; null until set. */
+  insuranceVault: Address | null;
 };
 
 export async function readCollateral(
@@ -56,18 +58,9 @@ export async function readCollateral(
   blockNumber?: bigint,
 ): Promise<CollateralInfo> {
   const address = client.addresses.marketRegistry;
-  const collateralCount = Number(
-    await read("collateralCount", address, () =>
-      client.publicClient.readContract({
-        address,
-        abi: marketRegistryAbi,
-        functionName: "collateralCount",
-        ...at(blockNumber),
-      }),
-    ),
-  );
+  const collateralCount = await readCollateralCount(client, blockNumber);
   if (index >= collateralCount) throw new UnknownCollateralError({ collateral: index, collateralCount });
-  const { token, decimals } = await read("collateral", address, () =>
+  const { token, decimals, insuranceVault } = await read("collateral", address, () =>
     client.publicClient.readContract({
       address,
       abi: marketRegistryAbi,
@@ -82,5 +75,25 @@ export async function readCollateral(
   } catch {
     // optional in ERC-20
   }
-  return { index, token, decimals, unit: 10n ** BigInt(decimals), symbol };
+  return {
+    index,
+    token,
+    decimals,
+    unit: 10n ** BigInt(decimals),
+    symbol,
+    insuranceVault: insuranceVault === zeroAddress ? null : insuranceVault,
+  };
+}
+
+export async function readCollateralCount(client: LucentClient, blockNumber?: bigint): Promise<number> {
+  const address = client.addresses.marketRegistry;
+  const count = await read("collateralCount", address, () =>
+    client.publicClient.readContract({
+      address,
+      abi: marketRegistryAbi,
+      functionName: "collateralCount",
+      ...at(blockNumber),
+    }),
+  );
+  return Number(count);
 }
