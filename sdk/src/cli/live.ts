@@ -232,7 +232,7 @@ const collateralName = (c: CollateralInfo) => c.symbol ?? `#${c.index}`;
 const json = (value: unknown) => JSON.stringify(value, null, 2);
 
 function collateralJson(c: CollateralInfo) {
-  return { index: c.index, symbol: c.symbol, token: c.token, decimals: c.decimals };
+  return { index: c.index, symbol: c.symbol, token: c.token, decimals: c.decimals, insuranceVault: c.insuranceVault };
 }
 
 function marketJson(m: Market, s: GetMarketStateReturnType) {
