@@ -93,3 +93,52 @@ export * from "./clients/index.js";
 export * from "./actions/index.js";
 // A namespace: the root already exports the account-level `bankruptcyPrice` of actions/subaccountHealth.ts.
 export * as liquidationMath from "./math/liquidationMath.js";
+export {
+  adlScore,
+  createAdlScorer,
+  type AdlScorer,
+  type AdlScoreParameters,
+  type AdlScoreReturnType,
+  type AdlScoreErrorType,
+} from "./adl/adlScore.js";
+export {
+  rankAdlSide,
+  adlIndicator,
+  type AdlPosition,
+  type AdlMarket,
+  type AdlIndicator,
+  type AdlSubaccountId,
+  type RankedAdlPosition,
+  type RankAdlSideParameters,
+  type RankAdlSideReturnType,
+  type RankAdlSideErrorType,
+} from "./adl/rankAdlSide.js";
+// AdlPolicy itself is exported by actions/getMarkets.ts (the same enum values).
+export {
+  allocateAdl,
+  type AdlAllocation,
+  type AllocateAdlParameters,
+  type AllocateAdlReturnType,
+  type AllocateAdlErrorType,
+} from "./adl/allocateAdl.js";
+export {
+  InvalidAdlInputError,
+  AdlEmptyPositionError,
+  AdlMixedSidesError,
+  AdlDuplicateSubaccountError,
+  AdlShortfallExceedsSideError,
+  AdlLotMismatchError,
+} from "./adl/errors.js";
+export {
+  quantoExposure,
+  InvalidQuantoInputError,
+  type QuantoExposureParameters,
+  type QuantoExposureReturnType,
+  type QuantoExposureErrorType,
+} from "./quanto/quantoExposure.js";
+export {
+  quantoHedgePnl,
+  type QuantoHedgePnlParameters,
+  type QuantoHedgePnlReturnType,
+  type QuantoHedgePnlErrorType,
+} from "./quanto/quantoHedgePnl.js";
