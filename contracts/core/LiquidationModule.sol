@@ -200,7 +200,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         (maker, sig, next) = OrderCodec.decodeOrder(data, next);
         uint256 price = maker.limitPrice;
         if (
-            maker.market != m.id || maker.isBuy != (l.direction > 0)
+            maker.market != m.id || maker.isBuy != (l.direction < 0)
                 || SubaccountIdLib.from(maker.trader, m.cfg.collateral, maker.subaccount).eq(v.id)
         ) revert LiquidationInvalidBookFill(fillIndex);
         if (size == 0 || size > l.remaining) revert LiquidationBookOverfill(fillIndex, l.remaining, size);
@@ -303,7 +303,9 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
     }
 
     /// @dev SPEC §7. Verifies the submitted side (complete, every entry on it, strictly in policy
-    /// order) while walking it, and deleverages exactly the shortfall at the bankruptcy price.
+    /// order) against the state before any cut, then deleverages exactly the shortfall at the
+    /// bankruptcy price. Two passes: a cut changes the cut position's score, so verifying while
+    /// cutting would let a repeated entry pass.
     function _deleverage(
         Context memory ctx,
         MarketCache memory m,
@@ -317,16 +319,41 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
             uint256 holders = longSide ? m.longHolders : m.shortHolders;
             if (side.length != holders) revert AdlSideIncomplete(holders, side.length);
         }
-        bool ranked = m.cfg.adlPolicy == AdlPolicy.Ranked;
         uint256 shortfall = l.remaining;
         emit Deleveraged(v.id, m.id, m.cfg.adlPolicy, m.mark, l.bankruptcyPrice, shortfall, side.length);
-        // PRO_RATA in lots: the side's lots total the open interest.
-        uint256 lot = m.cfg.lotSize;
-        uint256 totalLots = m.openInterest / lot;
-        uint256 cumulativeLots;
-        int256 previousScore;
+        (uint256[] memory shares, int256[] memory scores) = _verifySide(ctx, m, side, longSide, shortfall);
         uint256 selected;
         for (uint256 i; i < side.length; ++i) {
+            uint256 share = shares[i];
+            if (share == 0) continue;
+            uint256 provided = selected < sizes.length ? sizes[selected] : 0;
+            if (provided != share) revert AdlSizeMismatch(selected, share, provided);
+            ++selected;
+            _deleverageOne(m, v, l, side[i], share, i, scores[i]);
+        }
+        if (selected != sizes.length) revert AdlOverDeleveraged(sizes.length, selected);
+        l.adlSize = shortfall; // INV-6: RANKED stops at the shortfall; PRO_RATA shares sum to it
+    }
+
+    /// @dev The first pass: reads only. Each entry must hold a position on the side and rank strictly
+    /// after the one before it (RANKED: score descending then id ascending; PRO_RATA: id ascending),
+    /// which also rules out repeats. Returns each entry's share of the shortfall and its score.
+    function _verifySide(
+        Context memory ctx,
+        MarketCache memory m,
+        SubaccountId[] calldata side,
+        bool longSide,
+        uint256 shortfall
+    ) private view returns (uint256[] memory shares, int256[] memory scores) {
+        uint256 n = side.length;
+        shares = new uint256[](n);
+        scores = new int256[](n);
+        bool ranked = m.cfg.adlPolicy == AdlPolicy.Ranked;
+        uint256 lot = m.cfg.lotSize;
+        uint256 totalLots = m.openInterest / lot; // a side's lots total the open interest
+        uint256 cumulativeLots;
+        uint256 remaining = shortfall;
+        for (uint256 i; i < n; ++i) {
             uint256 heap;
             assembly ("memory-safe") {
                 heap := mload(0x40)
@@ -337,28 +364,22 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
             int256 size = p.size();
             if (size == 0 || (size > 0) != longSide) revert AdlNotOnSide(i, id);
             uint256 absSize = FixedPoint.abs(size);
-            int256 score;
-            uint256 share;
+            uint256 key = uint256(SubaccountId.unwrap(id));
+            uint256 previousKey = i == 0 ? 0 : uint256(SubaccountId.unwrap(side[i - 1]));
             if (ranked) {
-                score = _score(ctx, m, id, p);
-                if (i != 0 && !AdlMath.ranksBefore(previousScore, uint256(SubaccountId.unwrap(side[i - 1])), score, uint256(SubaccountId.unwrap(id)))) {
+                int256 score = _score(ctx, m, id, p);
+                if (i != 0 && !AdlMath.ranksBefore(scores[i - 1], previousKey, score, key)) {
                     revert AdlOrderViolated(i, id);
                 }
-                previousScore = score;
-                share = l.remaining < absSize ? l.remaining : absSize;
+                scores[i] = score;
+                uint256 share = remaining < absSize ? remaining : absSize;
+                shares[i] = share;
+                remaining -= share;
             } else {
-                if (i != 0 && uint256(SubaccountId.unwrap(side[i - 1])) >= uint256(SubaccountId.unwrap(id))) {
-                    revert AdlOrderViolated(i, id);
-                }
+                if (i != 0 && previousKey >= key) revert AdlOrderViolated(i, id);
                 uint256 lots = absSize / lot;
-                share = AdlMath.proRataShare(shortfall / lot, cumulativeLots, cumulativeLots + lots, totalLots) * lot;
+                shares[i] = AdlMath.proRataShare(shortfall / lot, cumulativeLots, cumulativeLots + lots, totalLots) * lot;
                 cumulativeLots += lots;
-            }
-            if (share != 0) {
-                uint256 provided = selected < sizes.length ? sizes[selected] : 0;
-                if (provided != share) revert AdlSizeMismatch(selected, share, provided);
-                ++selected;
-                _deleverageOne(m, v, l, id, share, i, score);
             }
             // Nothing allocated in this iteration outlives it unless it loaded a market into the cache.
             if (ctx.marketLoads == loads) {
@@ -367,8 +388,6 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
                 }
             }
         }
-        if (selected != sizes.length) revert AdlOverDeleveraged(sizes.length, selected);
-        l.adlSize = shortfall; // INV-6: RANKED stops at the shortfall; PRO_RATA shares sum to it
     }
 
     function _deleverageOne(
