@@ -3,6 +3,9 @@
 // ties), ranks it with `rankAdlSide` (validation, exact scores, sort and result objects), prints a table and
 // writes bench/results/sdk.json. Only the ranking is timed; the figure is the median of RUNS runs.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { numberToHex, type Hex } from "viem";
 import { type AdlPosition, rankAdlSide } from "../sdk/src/adl/rankAdlSide.js";
 import { MarketKind, signedValue } from "../sdk/src/math/contractMath.js";
@@ -84,17 +87,33 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
-const rows: { market: string; positions: number; medianMs: number; minMs: number; maxMs: number }[] = [];
+// A full collection between runs (not timed), so that each run pays for its own garbage, not the previous one's.
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+const cpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+const rows: {
+  market: string;
+  positions: number;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  medianCpuMs: number;
+}[] = [];
 for (const [k, market] of MARKETS.entries()) {
   const positions = buildSide(market, 0x5eed + k);
   const times: number[] = [];
+  const cpu: number[] = [];
   let checksum = 0;
   for (let run = 0; run < RUNS; run++) {
-    gc?.();
+    gc();
+    const c0 = cpuMs();
     const t0 = performance.now();
     const ranked = rankAdlSide({ ...market, positions });
     times.push(performance.now() - t0);
+    cpu.push(cpuMs() - c0);
     checksum += ranked[0]!.rank + ranked.length;
   }
   if (checksum !== RUNS * POSITIONS) throw new Error("unexpected ranking size");
@@ -104,10 +123,15 @@ for (const [k, market] of MARKETS.entries()) {
     medianMs: Math.round(median(times)),
     minMs: Math.round(Math.min(...times)),
     maxMs: Math.round(Math.max(...times)),
+    medianCpuMs: Math.round(median(cpu)),
   });
 }
 
 console.table(rows);
+// Wall time is the figure; CPU time (this process, all threads) and the load average show how much of it was
+// waiting for a core on a shared machine.
+const load = loadavg().map((x) => Number(x.toFixed(2)));
+console.log(`load average (1, 5, 15 min): ${load.join(", ")} on this machine's cores`);
 const worst = Math.max(...rows.map((r) => r.medianMs));
 console.log(
   `ADL ranking: ${POSITIONS.toLocaleString("en-US")} positions in ${worst} ms (median of ${RUNS}, slowest kind); ` +
@@ -122,7 +146,8 @@ writeFileSync(
         positions: POSITIONS,
         ms: worst,
         runs: RUNS,
-        byKind: Object.fromEntries(rows.map((r) => [r.market, r.medianMs])),
+        loadAverage: load,
+        byKind: Object.fromEntries(rows.map((r) => [r.market, { ms: r.medianMs, cpuMs: r.medianCpuMs }])),
       },
     },
     null,

@@ -79,6 +79,13 @@ describe("rankAdlSide", () => {
     expect(() =>
       rankAdlSide({ ...quanto, mark, positions: [{ ...p, subaccountId: "0xzz" as `0x${string}` }] }),
     ).toThrow(InvalidAdlInputError);
+    const tooLong = `0x${"1".repeat(65)}` as const;
+    expect(() => rankAdlSide({ ...quanto, mark, positions: [{ ...p, subaccountId: tooLong }] })).toThrow(
+      InvalidAdlInputError,
+    );
+    expect(() => rankAdlSide({ ...quanto, mark, positions: [{ ...p, subaccountId: 1n << 256n }] })).toThrow(
+      InvalidAdlInputError,
+    );
     expect(() => rankAdlSide({ ...quanto, mark, positions: [{ ...p, subaccountId: -1n }] })).toThrow(
       InvalidAdlInputError,
     );

@@ -69,10 +69,10 @@ export function rankAdlSide({ kind, multiplier, unit, mark, positions }: RankAdl
   const ranking = rankIndices({ kind, multiplier, unit, mark, positions });
   const { order } = ranking;
   const n = positions.length;
-  const ranked: RankedAdlPosition[] = [];
+  const ranked = new Array<RankedAdlPosition>(n);
   for (let rank = 0; rank < n; rank++) {
     const i = order[rank]!;
-    ranked.push(new RankedEntry(positions[i]!, rank, adlIndicator(rank, n), ranking, i));
+    ranked[rank] = new RankedEntry(positions[i]!, rank, adlIndicator(rank, n), ranking, i);
   }
   return ranked;
 }
@@ -117,7 +117,6 @@ export function rankIndices({ kind, multiplier, unit, mark, positions }: RankAdl
   const n = positions.length;
   const exactScore = createAdlScorer(kind, multiplier, unit, mark);
   const approxScore = createApproxScorer(kind, multiplier, unit, mark);
-  // Filled by push: `new Array(n)` beyond 100,000 elements starts in V8's slow dictionary mode.
   const scores = filledArray<bigint | undefined>(n, undefined);
   const scoreOf = (i: number): bigint => {
     const known = scores[i];
@@ -145,15 +144,17 @@ export function rankIndices({ kind, multiplier, unit, mark, positions }: RankAdl
   const idOf = (i: number): bigint =>
     ((ids ??= filledArray<bigint | undefined>(n, undefined))[i] ??= subaccountKey(positions[i]!.subaccountId));
   const exactOrder = (a: number, b: number): number => {
+    const ka = keys[a]!;
+    const kb = keys[b]!;
+    const ea = errors[a]!;
+    const eb = errors[b]!;
+    // Disjoint intervals decide without bigint arithmetic.
+    if (ka - ea > kb + eb) return -1;
+    if (kb - eb > ka + ea) return 1;
     const pa = positions[a]!;
     const pb = positions[b]!;
     // A zero error marks a key that is the exact score; identical inputs have identical scores.
-    if (
-      (errors[a] === 0 && errors[b] === 0) ||
-      (pa.size === pb.size && pa.basis === pb.basis && pa.equity === pb.equity)
-    ) {
-      const ka = keys[a]!;
-      const kb = keys[b]!;
+    if ((ea === 0 && eb === 0) || (pa.size === pb.size && pa.basis === pb.basis && pa.equity === pb.equity)) {
       if (ka !== kb) return ka > kb ? -1 : 1;
     } else {
       const sa = scoreOf(a);
@@ -164,7 +165,8 @@ export function rankIndices({ kind, multiplier, unit, mark, positions }: RankAdl
     const ib = idOf(b);
     return ia < ib ? -1 : ia > ib ? 1 : 0;
   };
-  const order = sortByKey(keys, true);
+  // Three passes: keys within ~2^-36 of each other are left to the exact resolution of the groups.
+  const order = sortByKey(keys, true, 3);
   resolveOverlaps(order, keys, errors, exactOrder);
   return { order, scoreOf };
 }
@@ -172,16 +174,14 @@ export function rankIndices({ kind, multiplier, unit, mark, positions }: RankAdl
 const ULP = 2 ** -53;
 
 function filledArray<T>(n: number, value: T): T[] {
-  const a: T[] = [];
-  for (let i = 0; i < n; i++) a.push(value);
-  return a;
+  return new Array<T>(n).fill(value);
 }
 
 /**
  * Splits the key order into groups that provably keep their exact order: a boundary before position k holds
  * when every interval before it lies strictly above every interval after it
  * (min over earlier of key − error > max over later of key + error). Each group of more than one is sorted
- * exactly.
+ * exactly. This is correct for any input order; a good key order only keeps the groups small.
  */
 function resolveOverlaps(
   order: Uint32Array,
@@ -205,14 +205,28 @@ function resolveOverlaps(
     const lower = keys[i]! - errors[i]!;
     if (lower < minLower) minLower = lower;
     if (minLower > maxUpperFrom[k + 1]!) {
-      if (k > start) {
-        const group = Array.from(order.subarray(start, k + 1)).sort(exactOrder);
-        order.set(group, start);
-      }
+      if (k > start) sortRange(order, start, k + 1, exactOrder);
       start = k + 1;
     }
   }
-  if (start < n - 1) order.set(Array.from(order.subarray(start)).sort(exactOrder), start); // only if a bound was NaN
+  if (start < n - 1) sortRange(order, start, n, exactOrder); // only if a bound was NaN
+}
+
+/** Sorts `order[from..to)` by `compare`: in place for the small groups that are the rule, else `Array.sort`. */
+function sortRange(order: Uint32Array, from: number, to: number, compare: (a: number, b: number) => number): void {
+  if (to - from > 16) {
+    order.set(Array.from(order.subarray(from, to)).sort(compare), from);
+    return;
+  }
+  for (let i = from + 1; i < to; i++) {
+    const x = order[i]!;
+    let j = i - 1;
+    while (j >= from && compare(order[j]!, x) > 0) {
+      order[j + 1] = order[j]!;
+      j--;
+    }
+    order[j + 1] = x;
+  }
 }
 
 type Sign = 1 | -1 | 0;

@@ -11,9 +11,10 @@ if (new Uint8Array(new Float64Array([-0]).buffer)[7] !== 0x80) {
 
 /**
  * Indices `0..n−1` ordered by `keys` descending (`descending = true`) or ascending; equal keys keep their
- * index order. `keys` must not contain NaN (−0 sorts just below +0); it is not modified.
+ * index order. `keys` must not contain NaN (−0 sorts just below +0); it is not modified. With `passes = 3` the
+ * lowest 16 bits of the keys are ignored: keys closer than about 2^-36 relative may come out in index order.
  */
-export function sortByKey(keys: Float64Array, descending: boolean): Uint32Array {
+export function sortByKey(keys: Float64Array, descending: boolean, passes: 3 | 4 = 4): Uint32Array {
   const n = keys.length;
   const bits = new Uint32Array(keys.buffer, keys.byteOffset, n * 2);
   let lo = new Uint32Array(n);
@@ -46,7 +47,7 @@ export function sortByKey(keys: Float64Array, descending: boolean): Uint32Array 
   let hi2 = new Uint32Array(n);
   let idx2 = new Uint32Array(n);
   const offsets = new Uint32Array(BUCKETS);
-  for (let pass = 0; pass < 4; pass++) {
+  for (let pass = 4 - passes; pass < 4; pass++) {
     const base = pass * BUCKETS;
     let sum = 0;
     let skip = false;
