@@ -98,6 +98,23 @@ describe("rankAdlSide", () => {
     expect(() => rankAdlSide({ ...quanto, mark: 0n, positions: [p] })).toThrow(/ZeroPrice/);
   });
 
+  it("orders keys closer than the float sort resolves (2^-36) exactly", () => {
+    // Large positions whose bases differ by one unit: scores differ by ~1e-14 relative.
+    const m: AdlMarket = { kind: MarketKind.Linear, multiplier: WAD, unit: 10n ** 6n };
+    const rnd = prng(99);
+    const positions: AdlPosition[] = Array.from({ length: 400 }, (_, i) => ({
+      subaccountId: BigInt(Math.floor(rnd() * 1e9)) * 1000n + BigInt(i),
+      size: 1_000_000_000n,
+      basis: 2_000_000_000_000_000n + BigInt(Math.floor(rnd() * 40)),
+      equity: 100_000_000_000_000n + BigInt(Math.floor(rnd() * 3)),
+    }));
+    const markAt = 2_100n * WAD + 123n;
+    const ranked = rankAdlSide({ ...m, mark: markAt, positions });
+    const expected = naiveRanking(m, markAt, positions);
+    expect(ranked.map((e) => BigInt(e.subaccountId))).toEqual(expected.map((e) => e.id));
+    expect(new Set(expected.map((e) => e.score)).size).toBeGreaterThan(40); // many distinct, near-equal scores
+  });
+
   // The float path must never change the order: compare with the exact definition on sides built to stress it.
   const markets: (AdlMarket & { mark: bigint; name: string })[] = [
     {
