@@ -45,9 +45,9 @@ export type RankedAdlPosition = AdlPosition & {
    */
   readonly score: bigint;
   /** 0-based index in the RANKED order. */
-  rank: number;
-  /** `5 − floor(5 · rank / n)`. */
-  indicator: AdlIndicator;
+  readonly rank: number;
+  /** `5 − floor(5 · rank / n)` (a getter, like `score`). */
+  readonly indicator: AdlIndicator;
 };
 
 /** The side in RANKED order: score descending, then `SubaccountId` ascending. */
@@ -70,36 +70,34 @@ export function rankAdlSide({ kind, multiplier, unit, mark, positions }: RankAdl
   const { order } = ranking;
   const n = positions.length;
   const ranked = new Array<RankedAdlPosition>(n);
-  for (let rank = 0; rank < n; rank++) {
-    const i = order[rank]!;
-    ranked[rank] = new RankedEntry(positions[i]!, rank, adlIndicator(rank, n), ranking, i);
-  }
+  for (let rank = 0; rank < n; rank++) ranked[rank] = new RankedEntry(positions[order[rank]!]!, rank, ranking);
   return ranked;
 }
 
+// Six fields and two getters: a million of these are allocated per ranking, and every field costs.
 class RankedEntry implements RankedAdlPosition {
   readonly subaccountId: AdlSubaccountId;
   readonly size: bigint;
   readonly basis: bigint;
   readonly equity: bigint;
   readonly rank: number;
-  readonly indicator: AdlIndicator;
   readonly #ranking: SideRanking;
-  readonly #index: number;
 
-  constructor(p: AdlPosition, rank: number, indicator: AdlIndicator, ranking: SideRanking, index: number) {
+  constructor(p: AdlPosition, rank: number, ranking: SideRanking) {
     this.subaccountId = p.subaccountId;
     this.size = p.size;
     this.basis = p.basis;
     this.equity = p.equity;
     this.rank = rank;
-    this.indicator = indicator;
     this.#ranking = ranking;
-    this.#index = index;
+  }
+
+  get indicator(): AdlIndicator {
+    return adlIndicator(this.rank, this.#ranking.order.length);
   }
 
   get score(): bigint {
-    return this.#ranking.scoreOf(this.#index);
+    return this.#ranking.scoreOf(this.#ranking.order[this.rank]!);
   }
 }
 
