@@ -64,6 +64,8 @@ const MAX_SIDE = 0xffffffff;
  * Each score is first computed in float64 with a rigorous error bound (`approxScore.ts`); the side is radix
  * sorted by those keys, and wherever the bounds of neighbours overlap (exact ties, near ties, positions the float
  * path cannot bound) the exact bigint scores and the id tie-break decide. The result is the exact order.
+ * Subaccount ids are taken to be unique, as on chain (a duplicate is not looked for here; `allocateAdl`'s
+ * PRO_RATA path, which sorts by id anyway, rejects it).
  */
 export function rankAdlSide({ kind, multiplier, unit, mark, positions }: RankAdlSideParameters): RankAdlSideReturnType {
   const ranking = rankIndices({ kind, multiplier, unit, mark, positions });
