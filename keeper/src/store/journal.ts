@@ -249,6 +249,18 @@ export class Journal {
     return Number(r.changes);
   }
 
+  /**
+   * Takes an open order out of play without a trader's cancel: the engine refused it, the chain shows
+   * it cancelled, used or expired, or a batch skipped a fill as its fault. Returns whether it was open.
+   */
+  closeOrder(hash: Hex, status: Exclude<OrderStatus, "open">): boolean {
+    this.flush(); // an order still queued for its commit is written first
+    const r = this._db
+      .prepare("UPDATE orders SET status = ? WHERE hash = ? AND status = 0")
+      .run(STATUS_CODE[status], bytes(hash));
+    return Number(r.changes) > 0;
+  }
+
   /** The index the next batch must carry (the clearinghouse's `nextBatchIndex` for this keeper). */
   nextBatchIndex(): bigint {
     const row = this._getMeta.get("next_batch_index") as { value: string } | undefined;
