@@ -142,3 +142,10 @@ export {
   type QuantoHedgePnlReturnType,
   type QuantoHedgePnlErrorType,
 } from "./quanto/quantoHedgePnl.js";
+export {
+  encodeLiquidationFills,
+  type LiquidationFill,
+  type EncodeLiquidationFillsParameters,
+  type EncodeLiquidationFillsReturnType,
+  type EncodeLiquidationFillsErrorType,
+} from "./orders/encodeLiquidationFills.js";
