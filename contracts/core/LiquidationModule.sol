@@ -82,6 +82,12 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
     }
 
     /// @inheritdoc ILiquidation
+    function sideHolders(uint8 marketId) external view returns (uint256 longs, uint256 shorts) {
+        MarketState storage st = _marketStates[marketId];
+        return (st.longHolders, st.shortHolders);
+    }
+
+    /// @inheritdoc ILiquidation
     function flagLiquidatable(SubaccountId account) external onlyDelegated {
         Context memory ctx = _newContext();
         Account memory a = _accounts[account];

@@ -102,4 +102,6 @@ interface ILiquidation {
 
     function liquidationParameters() external view returns (LiquidationParameters memory);
     function liquidatableSince(SubaccountId account) external view returns (uint256);
+    /// @notice How many subaccounts hold a long and a short in `marketId`: the length an ADL side must have.
+    function sideHolders(uint8 marketId) external view returns (uint256 longs, uint256 shorts);
 }

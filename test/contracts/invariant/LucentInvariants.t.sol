@@ -16,7 +16,7 @@ contract LucentHandlerTarget is LucentHandler {}
 /// @title LucentInvariantTest
 /// @notice SPEC §10 invariants over random sequences of deposits, withdrawals, transfers, valid and
 /// invalid fills, replays, cancellations, nonce floors, index moves and time (see LucentHandler).
-/// Not covered here (no liquidation/ADL in the clearinghouse yet): INV-4, INV-5, INV-6.
+/// INV-4, INV-5 and INV-6 (liquidation and ADL) are RiskInvariants.t.sol's.
 contract LucentInvariantTest is LucentFixture {
     uint8 internal constant N_MARKETS = 3;
 
