@@ -231,6 +231,105 @@ function upperBound(keys: Float64Array, n: number, t: number): number {
   return lo;
 }
 
+/**
+ * Multi-market accounts as rows of one Float64Array: [c, (market, k, φ) × capacity] per slot, with a
+ * dense list of live slots, so a query is a loop over numbers (no objects, no hashing).
+ */
+class CrossTable {
+  capacity = 4;
+  stride = 1 + 3 * 4;
+  pool = new Float64Array(0);
+  terms = new Uint8Array(0);
+  handleOfSlot = new Int32Array(0);
+  live = new Int32Array(0);
+  livePos = new Int32Array(0);
+  liveCount = 0;
+  private used = 0;
+  private readonly free: number[] = [];
+  readonly slotOf = new Map<number, number>();
+
+  add(handle: number, c: number, rows: readonly [market: number, k: number, phi: number][]): void {
+    if (rows.length > this.capacity) this.widen(rows.length);
+    const slot = this.free.pop() ?? this.used++;
+    this.ensure(slot + 1);
+    const base = slot * this.stride;
+    this.pool[base] = c;
+    rows.forEach(([market, k, phi], i) => {
+      this.pool[base + 1 + 3 * i] = market;
+      this.pool[base + 2 + 3 * i] = k;
+      this.pool[base + 3 + 3 * i] = phi;
+    });
+    this.terms[slot] = rows.length;
+    this.handleOfSlot[slot] = handle;
+    this.livePos[slot] = this.liveCount;
+    this.live[this.liveCount++] = slot;
+    this.slotOf.set(handle, slot);
+  }
+
+  delete(handle: number): void {
+    const slot = this.slotOf.get(handle);
+    if (slot === undefined) return;
+    this.slotOf.delete(handle);
+    const at = this.livePos[slot]!;
+    const last = this.live[--this.liveCount]!;
+    this.live[at] = last;
+    this.livePos[last] = at;
+    this.terms[slot] = 0;
+    this.free.push(slot);
+  }
+
+  /** equity − MM in floats minus its error allowance (< 0: candidate), at the marks x and funding f. */
+  slack(slot: number, x: Float64Array, f: Float64Array, margin: number): number {
+    const pool = this.pool;
+    const base = slot * this.stride;
+    const n = this.terms[slot]!;
+    let slack = pool[base]!;
+    let magnitude = Math.abs(slack);
+    for (let i = 0, o = base + 1; i < n; i++, o += 3) {
+      const market = pool[o]!;
+      const kx = pool[o + 1]! * x[market]!;
+      const pf = pool[o + 2]! * f[market]!;
+      slack += kx - pf;
+      magnitude += Math.abs(kx) + Math.abs(pf);
+    }
+    // Floats are good to ~1e-15 of the magnitude; the contract rounds each value and requirement, and
+    // funding owed up, by < 1 unit per position.
+    return slack - margin * magnitude - 2 * n - 1;
+  }
+
+  private ensure(slots: number): void {
+    if (slots <= this.terms.length) return;
+    const cap = Math.max(1024, 2 * this.terms.length, slots);
+    const pool = new Float64Array(cap * this.stride);
+    pool.set(this.pool);
+    this.pool = pool;
+    this.terms = grow(this.terms, cap);
+    this.handleOfSlot = grow(this.handleOfSlot, cap);
+    this.live = grow(this.live, cap);
+    this.livePos = grow(this.livePos, cap);
+  }
+
+  /** Re-lays the pool out for accounts with more positions than the current capacity (rare). */
+  private widen(positions: number): void {
+    const capacity = Math.max(positions, 2 * this.capacity);
+    const stride = 1 + 3 * capacity;
+    const slots = this.terms.length;
+    const pool = new Float64Array(slots * stride);
+    for (let slot = 0; slot < slots; slot++) {
+      pool.set(this.pool.subarray(slot * this.stride, (slot + 1) * this.stride), slot * stride);
+    }
+    this.pool = pool;
+    this.capacity = capacity;
+    this.stride = stride;
+  }
+}
+
+function grow<T extends Uint8Array | Int32Array>(a: T, length: number): T {
+  const out = new (a.constructor as new (n: number) => T)(length);
+  out.set(a);
+  return out;
+}
+
 type MarketSlot = {
   config: IndexMarket;
   inverse: boolean;
@@ -246,8 +345,6 @@ type MarketSlot = {
   gammaShort: number;
   longs: SortedSide;
   shorts: SortedSide;
-  /** Multi-market accounts holding this market. */
-  cross: Set<number>;
   /** Every account with a position here (for ADL sides). */
   holders: Set<number>;
 };
@@ -269,8 +366,10 @@ export class LiquidationIndex {
   private readonly states: (IndexAccount | undefined)[] = [];
   private readonly placement: Placement[] = [];
   private readonly placedMarket: number[] = [];
-  /** Multi-market accounts: [c, then (market, k, φ) per position]. */
-  private readonly crossTerms: (Float64Array | undefined)[] = [];
+  private readonly cross = new CrossTable();
+  /** x and F of every market by id, for the multi-market rows. */
+  private readonly marketX = new Float64Array(256).fill(NaN);
+  private readonly marketF = new Float64Array(256);
   private readonly freeHandles: number[] = [];
 
   constructor(markets: readonly IndexMarket[], options: LiquidationIndexOptions = {}) {
@@ -297,7 +396,6 @@ export class LiquidationIndex {
         gammaShort: 1 / (precision * scale * (1 + eps * r)),
         longs: new SortedSide(this.threshold),
         shorts: new SortedSide(this.threshold),
-        cross: new Set(),
         holders: new Set(),
       };
     }
@@ -313,6 +411,8 @@ export class LiquidationIndex {
     m.cumulativeFunding = cumulativeFunding;
     m.x = this.toX(m, Number(mark) / WAD_F);
     m.funding = Number(cumulativeFunding);
+    this.marketX[marketId] = m.x;
+    this.marketF[marketId] = m.funding;
   }
 
   markOf(marketId: number): bigint {
@@ -416,19 +516,40 @@ export class LiquidationIndex {
     if (!(m.x === m.x)) throw new Error(`market ${marketId} has no mark yet`);
     m.longs.collect(m.x - m.gammaLong * m.funding, true, out);
     m.shorts.collect(m.x - m.gammaShort * m.funding, false, out);
-    for (const h of m.cross) if (this.crossSlack(h) < 0) out.push(h);
+    const { cross, marketX, marketF, margin } = this;
+    const { live, pool, stride, terms } = cross;
+    for (let j = 0; j < cross.liveCount; j++) {
+      const slot = live[j]!;
+      let holds = false;
+      for (let i = 0, o = slot * stride + 1; i < terms[slot]!; i++, o += 3) if (pool[o] === marketId) holds = true;
+      if (holds && cross.slack(slot, marketX, marketF, margin) < 0) out.push(cross.handleOfSlot[slot]!);
+    }
     return out;
   }
 
-  /** {@link candidates} of every market, as (handle, market) pairs. */
+  /**
+   * {@link candidates} of every market, as (handle, market) pairs: the single-market sides by binary
+   * search, then one pass over the multi-market accounts at the current marks of all their markets.
+   */
   allCandidates(): Candidate[] {
     const out: Candidate[] = [];
     const buffer: number[] = [];
     for (const m of this.markets) {
       if (m === undefined) continue;
+      if (!(m.x === m.x)) throw new Error(`market ${m.config.id} has no mark yet`);
       buffer.length = 0;
-      this.candidates(m.config.id, buffer);
-      for (const handle of buffer) out.push({ handle, market: m.config.id });
+      m.longs.collect(m.x - m.gammaLong * m.funding, true, buffer);
+      m.shorts.collect(m.x - m.gammaShort * m.funding, false, buffer);
+      const market = m.config.id;
+      for (const handle of buffer) out.push({ handle, market });
+    }
+    const { cross, marketX, marketF, margin } = this;
+    const { live, pool, stride, terms } = cross;
+    for (let j = 0; j < cross.liveCount; j++) {
+      const slot = live[j]!;
+      if (cross.slack(slot, marketX, marketF, margin) >= 0) continue;
+      const handle = cross.handleOfSlot[slot]!;
+      for (let i = 0, o = slot * stride + 1; i < terms[slot]!; i++, o += 3) out.push({ handle, market: pool[o]! });
     }
     return out;
   }
@@ -471,14 +592,16 @@ export class LiquidationIndex {
       const s = m.gammaShort * m.funding;
       total = m.shorts.weightedSum(-Infinity, limitX - s, s, Math.abs(m.x));
     }
-    for (const h of m.cross) {
-      const t = this.crossTerms[h]!;
-      for (let i = 1; i < t.length; i += 3) {
-        if (t[i] !== marketId) continue;
-        const k = t[i + 1]!;
+    const { cross, marketX, marketF, margin } = this;
+    const { live, pool, stride, terms } = cross;
+    for (let j = 0; j < cross.liveCount; j++) {
+      const slot = live[j]!;
+      for (let i = 0, o = slot * stride + 1; i < terms[slot]!; i++, o += 3) {
+        if (pool[o] !== marketId) continue;
+        const k = pool[o + 1]!;
         if (k > 0 !== (side === "long")) continue;
         // The x where the account's slack is zero, the other marks fixed.
-        const xLiq = m.x - this.crossSlack(h) / k;
+        const xLiq = m.x - cross.slack(slot, marketX, marketF, margin) / k;
         const reached = side === "long" ? xLiq >= limitX : xLiq <= limitX;
         if (reached) total += Math.abs((k / (1 - Math.sign(k) * this.rate(m))) * xLiq);
       }
@@ -487,9 +610,9 @@ export class LiquidationIndex {
   }
 
   /** Positions indexed per market and side (multi-market accounts count once per market they hold). */
-  sizes(marketId: number): { longs: number; shorts: number; cross: number } {
+  sizes(marketId: number): { longs: number; shorts: number; multiMarketAccounts: number } {
     const m = this.market(marketId);
-    return { longs: m.longs.size, shorts: m.shorts.size, cross: m.cross.size };
+    return { longs: m.longs.size, shorts: m.shorts.size, multiMarketAccounts: this.cross.liveCount };
   }
 
   /** x of a price (quote units): P, or −1/P for an inverse market. */
@@ -547,20 +670,15 @@ export class LiquidationIndex {
       return;
     }
     // Multi-market: c = balance − Σ basis + Σ φ·snapshot; per position (market, k, φ).
-    const terms = new Float64Array(1 + 3 * positions.length);
     let c = Number(state.balance);
-    positions.forEach((p, i) => {
+    const rows: [number, number, number][] = positions.map((p) => {
       const m = this.market(p.market);
       const q = Number(p.size);
       const phi = q / m.precision;
       c += -Number(p.basis) + phi * Number(p.fundingSnapshot);
-      terms[1 + 3 * i] = p.market;
-      terms[2 + 3 * i] = q * m.scale * (1 - Math.sign(q) * this.rate(m));
-      terms[3 + 3 * i] = phi;
-      m.cross.add(handle);
+      return [p.market, q * m.scale * (1 - Math.sign(q) * this.rate(m)), phi];
     });
-    terms[0] = c;
-    this.crossTerms[handle] = terms;
+    this.cross.add(handle, c, rows);
     this.placement[handle] = Placement.Cross;
   }
 
@@ -602,31 +720,12 @@ export class LiquidationIndex {
       case Placement.Short:
         this.market(this.placedMarket[handle]!).shorts.delete(handle);
         break;
-      case Placement.Cross: {
-        const t = this.crossTerms[handle]!;
-        for (let i = 1; i < t.length; i += 3) this.market(t[i]!).cross.delete(handle);
-        this.crossTerms[handle] = undefined;
+      case Placement.Cross:
+        this.cross.delete(handle);
         break;
-      }
       default:
         break;
     }
     this.placement[handle] = Placement.None;
-  }
-
-  /** equity − MM of a multi-market account in floats, minus its error allowance (< 0: candidate). */
-  private crossSlack(handle: number): number {
-    const t = this.crossTerms[handle]!;
-    let slack = t[0]!;
-    let magnitude = Math.abs(slack);
-    for (let i = 1; i < t.length; i += 3) {
-      const m = this.markets[t[i]!]!;
-      const kx = t[i + 1]! * m.x;
-      const pf = t[i + 2]! * m.funding;
-      slack += kx - pf;
-      magnitude += Math.abs(kx) + Math.abs(pf);
-    }
-    // Floats are good to ~1e-15 of the magnitude; fundingOwed rounds up by < 1 unit per position.
-    return slack - this.margin * magnitude - t.length;
   }
 }
