@@ -190,20 +190,26 @@ function resolveOverlaps(
   exactOrder: (a: number, b: number) => number,
 ): void {
   const n = order.length;
+  // One gather pass in key order, then sequential scans: lower bounds, and upper bounds turned into suffix maxima.
+  const lower = new Float64Array(n);
   const maxUpperFrom = new Float64Array(n + 1);
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!;
+    const key = keys[i]!;
+    const error = errors[i]!;
+    lower[k] = key - error;
+    maxUpperFrom[k] = key + error;
+  }
   maxUpperFrom[n] = -Infinity;
   for (let k = n - 1; k >= 0; k--) {
-    const i = order[k]!;
-    const upper = keys[i]! + errors[i]!;
     const later = maxUpperFrom[k + 1]!;
-    maxUpperFrom[k] = upper > later ? upper : later;
+    if (later > maxUpperFrom[k]!) maxUpperFrom[k] = later;
   }
   let minLower = Infinity;
   let start = 0;
   for (let k = 0; k < n; k++) {
-    const i = order[k]!;
-    const lower = keys[i]! - errors[i]!;
-    if (lower < minLower) minLower = lower;
+    const l = lower[k]!;
+    if (l < minLower) minLower = l;
     if (minLower > maxUpperFrom[k + 1]!) {
       if (k > start) sortRange(order, start, k + 1, exactOrder);
       start = k + 1;
