@@ -1,0 +1,85 @@
+// The keeper node end to end on a served EDR chain: traders submit signed orders over the HTTP intake,
+// the engine matches them, the batch poster settles them, and the positions are on chain. Also: a fill
+// the chain skips (a maker without margin) drops that maker and gives the taker its size back.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keeperConfigSchema } from "../../keeper/src/config.js";
+import { createKeeperNode, type KeeperNode } from "../../keeper/src/node.js";
+import { createLogger } from "../../keeper/src/log.js";
+import {
+  btcOrder,
+  BTC_PRICE,
+  defaultAccount,
+  getOrderStatus,
+  startChain,
+  submitOrder,
+  waitFor,
+  type TestChain,
+} from "./harness.js";
+
+const alice = defaultAccount(5);
+const bob = defaultAccount(6);
+const broke = defaultAccount(8); // never deposited
+
+let chain: TestChain;
+let node: KeeperNode;
+let dir: string;
+let api: string;
+
+beforeAll(async () => {
+  chain = await startChain({ traders: [5, 6] });
+  dir = mkdtempSync(join(tmpdir(), "lucent-keeper-node-"));
+  const config = keeperConfigSchema.parse(chain.keeperConfig({ journal: { path: join(dir, "journal.db") } }));
+  node = await createKeeperNode(config, { logger: createLogger({ level: "silent" }) });
+  await node.start();
+  api = node.api!.url;
+});
+
+afterAll(async () => {
+  await node?.stop();
+  await chain?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("keeper node", () => {
+  it("matches two traders' signed crossing orders and settles them on chain", async () => {
+    const ask = await submitOrder(api, chain, alice, btcOrder(alice.address, false, 10n));
+    const bid = await submitOrder(api, chain, bob, btcOrder(bob.address, true, 10n));
+    expect(ask.ok && bid.ok).toBe(true);
+    await waitFor("batch 0 on chain", async () => (await chain.nextBatchIndex()) === 1n);
+    expect(await chain.position(alice.address)).toBe(-10n);
+    expect(await chain.position(bob.address)).toBe(10n);
+    await waitFor("the journal to confirm", async () => (await getOrderStatus(api, ask.hash!))?.status === "filled");
+    expect(await getOrderStatus(api, bid.hash!)).toMatchObject({ status: "filled", filled: "10" });
+    expect(node.ctx.journal.pendingBatches()).toEqual([]);
+
+    const health = await fetch(`${api}/health`);
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { loops: { name: string }[] }).loops.map((l) => l.name)).toEqual(["batch-poster"]);
+    const metrics = await (await fetch(`${api}/metrics`)).text();
+    expect(metrics).toMatch(/lucent_batches_settled_total 1/);
+    expect(metrics).toMatch(/lucent_batch_fills_total\{result="settled"\} 1/);
+  });
+
+  it("drops a maker the chain skips for margin and gives the taker its size back", async () => {
+    const before = await chain.nextBatchIndex();
+    const ask = await submitOrder(api, chain, broke, btcOrder(broke.address, false, 4n, BTC_PRICE + WAD_HALF));
+    const bid = await submitOrder(api, chain, bob, btcOrder(bob.address, true, 4n, BTC_PRICE + WAD_HALF));
+    expect(ask.ok && bid.ok).toBe(true);
+    await waitFor("the batch", async () => (await chain.nextBatchIndex()) === before + 1n);
+    await waitFor("the maker dropped", async () => (await getOrderStatus(api, ask.hash!))?.status === "cancelled");
+    expect(await chain.position(bob.address)).toBe(10n); // unchanged
+    // The taker rests again with its whole size, and fills against the next ask.
+    expect(node.ctx.matcher.remaining(bid.hash!)).toBe(4n);
+    expect(await getOrderStatus(api, bid.hash!)).toMatchObject({ status: "open", filled: "0" });
+    const ask2 = await submitOrder(api, chain, alice, btcOrder(alice.address, false, 4n, BTC_PRICE));
+    expect(ask2.ok).toBe(true);
+    await waitFor("the second batch", async () => (await chain.nextBatchIndex()) === before + 2n);
+    expect(await chain.position(bob.address)).toBe(14n);
+    expect(await chain.position(alice.address)).toBe(-14n);
+  });
+});
+
+const WAD_HALF = 10n ** 18n / 2n;
