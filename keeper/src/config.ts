@@ -181,7 +181,11 @@ export function loadKeeperConfig({
     const issues = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`).join("\n");
     throw new KeeperConfigError(`invalid keeper configuration:\n${issues}`);
   }
-  return parsed.data;
+  const config = parsed.data;
+  // The default journal path, like a relative one in the file, lives beside the config file.
+  if (config.journal.path !== ":memory:" && !path.isAbsolute(config.journal.path))
+    config.journal.path = path.resolve(fileDir, config.journal.path);
+  return config;
 }
 
 function parseEnv(name: string, value: string, kind: EnvKind): unknown {
