@@ -433,13 +433,7 @@ async function deleverageAndCheck(
 // ---------------------------------------------------------------- 1. the book
 
 describe("liquidation against the book (SPEC §6.1)", () => {
-  /**
-   * CONTRACT BUG (LiquidationModule._bookFill): the side check is inverted. It requires
-   * `maker.isBuy == (direction > 0)`, i.e. a maker on the SAME side as the liquidated account's closing trade,
-   * so a resting bid taking a long's liquidation reverts `LiquidationInvalidBookFill(0)`. Expected: the bid
-   * fills `partialCloseSize` contracts. Marked `it.fails` until contracts/** is fixed.
-   */
-  it.fails("closes exactly partialCloseSize against a resting signed bid; fee split keeper / insurance", async () => {
+  it("closes exactly partialCloseSize against a resting signed bid; fee split keeper / insurance", async () => {
     const f = await networkHelpers.loadFixture(deployFixture);
     const victim = f.id(f.victim, USD);
     await report(f, BTCUSD, 93_500n * WAD);
@@ -503,8 +497,7 @@ describe("liquidation against the book (SPEC §6.1)", () => {
     expect(await f.clearinghouse.read.isNonceUsed([f.id(f.mia, USD), bid.order.nonce])).toBe(true);
   });
 
-  /** CONTRACT BUG (same inverted side check): a correct-side bid never reaches the band check. */
-  it.fails("a fill outside the band around mark reverts LiquidationPriceOutsideBand; nothing changes", async () => {
+  it("a fill outside the band around mark reverts LiquidationPriceOutsideBand; nothing changes", async () => {
     const f = await networkHelpers.loadFixture(deployFixture);
     const victim = f.id(f.victim, USD);
     await report(f, BTCUSD, 93_500n * WAD);
@@ -521,8 +514,7 @@ describe("liquidation against the book (SPEC §6.1)", () => {
     expect(await stateOf(f, [victim, f.id(f.mia, USD)])).toEqual(before);
   });
 
-  /** CONTRACT BUG (same inverted side check): a correct-side bid never reaches the bankruptcy check. */
-  it.fails("a fill worse than the bankruptcy price reverts LiquidationPriceBeyondBankruptcy", async () => {
+  it("a fill worse than the bankruptcy price reverts LiquidationPriceBeyondBankruptcy", async () => {
     const f = await networkHelpers.loadFixture(deployFixture);
     const victim = f.id(f.victim, USD);
     await report(f, BTCUSD, 88_500n * WAD); // a gap: equity < 0, bankrupt above mark
@@ -539,12 +531,8 @@ describe("liquidation against the book (SPEC §6.1)", () => {
     expect(await stateOf(f, [victim, f.id(f.mia, USD)])).toEqual(before);
   });
 
-  /**
-   * CONTRACT BUG (same inverted side check, the dangerous half): a resting ASK — on the liquidated long's own
-   * side — passes the check, and the module makes both the victim and the maker sell (open interest falls while
-   * the shorts grow: INV-2). Expected: `LiquidationInvalidBookFill(0)`.
-   */
-  it.fails("a resting order on the liquidated account's own side reverts LiquidationInvalidBookFill", async () => {
+  // (Before 371b270 the side check was inverted: this ask passed it and both sides sold, breaking INV-2.)
+  it("a resting order on the liquidated account's own side reverts LiquidationInvalidBookFill", async () => {
     const f = await networkHelpers.loadFixture(deployFixture);
     const victim = f.id(f.victim, USD);
     await report(f, BTCUSD, 93_500n * WAD);
@@ -817,15 +805,9 @@ describe("auto-deleveraging with the insurance vault empty (SPEC §6.3, §7)", (
 });
 
 describe("ADL order verification (SPEC §7)", () => {
-  /**
-   * CONTRACT BUG (LiquidationModule._deleverage): the strict-order check compares each entry with the previous
-   * entry's score as computed when the walk reached it, but a deleveraged position's score is recomputed from
-   * storage that already holds its cut. The partially deleveraged `second` scores lower after its cut, so
-   * `[first, second, second]` passes `ranksBefore`, the count still equals the side's holders, and `third` is
-   * never checked: "no entry repeats" (the completeness proof) does not hold. Expected:
-   * `AdlOrderViolated(2, second)`; actual: the liquidation succeeds.
-   */
-  it.fails("a duplicated entry in place of the last one reverts AdlOrderViolated", async () => {
+  // A cut lowers the cut position's score: verifying while cutting let [A, B, B] pass and skip C (fixed in 371b270
+  // by verifying the whole side before any cut).
+  it("a duplicated entry in place of the last one reverts AdlOrderViolated", async () => {
     const f = await networkHelpers.loadFixture(deployFixture);
     const victim = f.id(f.victim, USD);
     await report(f, BTCUSD, 93_500n * WAD);
