@@ -14,9 +14,9 @@
  *    re-reads the state and re-plans, at most `maxAttempts` times;
  * 5. publishes R(Δ) per market and direction (`risk:<marketId>`), computed by the SDK's `cascadeRatio`.
  *
- * The deleverager is not a separate loop: the contract runs liquidation and ADL in one call, so the ADL
- * side (the whole opposite side in policy order, and the sizes) is built inside the plan from the SDK's
- * `rankAdlSide`/`allocateAdl` (see `deleverager.ts`, which exposes that step on its own for audits).
+ * There is no separate deleverager loop: the contract runs liquidation and ADL in one call, so the ADL
+ * side (the whole opposite side in policy order, and the sizes) is step 3 of the plan, built from the
+ * SDK's `rankAdlSide`/`allocateAdl` on the state the contract will see after the book and the backstop.
  *
  * I/O is injected: a `send` for transactions (the node's nonce manager, or a viem wallet in tests),
  * a viem public client for reads and simulation, and the book as a small interface over the engine.
