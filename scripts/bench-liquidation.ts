@@ -69,7 +69,6 @@ const rows: Row[] = [];
 // a tick's time is the median of its repetitions, the figure is the median over the ticks.
 const REPEAT = 5;
 const snapshots: { marks: number[]; found: ReturnType<LiquidationIndex["allCandidates"]> }[] = [];
-(globalThis as { gc?: () => void }).gc?.();
 for (const tick of TICKS) {
   const markets = tick.market === "all" ? [0, 1, 2] : [tick.market];
   const before = [...prices];

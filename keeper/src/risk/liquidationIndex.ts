@@ -549,7 +549,7 @@ export class LiquidationIndex {
       const slot = live[j]!;
       if (cross.slack(slot, marketX, marketF, margin) >= 0) continue;
       const handle = cross.handleOfSlot[slot]!;
-      for (let i = 0, o = slot * stride + 1; i < terms[slot]!; i++, o += 3) out.push({ handle, market: pool[o]! });
+      for (let i = 0, o = slot * stride + 1; i < terms[slot]!; i++, o += 3) out.push({ handle, market: pool[o]! | 0 });
     }
     return out;
   }
