@@ -14,6 +14,7 @@ import { keccak256, toHex, zeroAddress, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import LucentModule, { DEFAULTS } from "../ignition/modules/Lucent.js";
 import { encodeBatch, lucentDomain, signOrder, type Fill, type Order } from "../sdk/src/index.js";
+import { measureRiskGas } from "./bench/riskGas.js";
 
 const TX_GAS_CAP = 16_777_216n;
 const FILLS = 100;
@@ -152,13 +153,24 @@ for (;;) {
   }
 }
 
+const risk = await measureRiskGas(console.log);
+
 const results = {
+  liquidation: risk.liquidation,
+  adl: risk.adl,
   settleBatch: {
     perFillFresh: Number(freshGas / BigInt(FILLS)),
     perFillRepeat: Number(repeatGas / BigInt(FILLS)),
     maxFillsPerTx: maxFills,
   },
-  targets: { perFillFresh: 80_000, perFillRepeat: 30_000, maxFillsPerTx: 500 },
+  targets: {
+    perFillFresh: 80_000,
+    perFillRepeat: 30_000,
+    maxFillsPerTx: 500,
+    liquidationBook: 150_000,
+    adlPerScannedPosition: 10_000,
+    adlPerCounterparty: 60_000,
+  },
   detail: {
     network: "EDR (in-process, hardhat default network)",
     batchFills: FILLS,
@@ -166,6 +178,7 @@ const results = {
     repeatBatchGas: Number(repeatGas),
     repeatMarginalPerFill: Number(marginal),
     repeatFixedPerBatch: Number(fixed),
+    ...risk.detail,
   },
 };
 mkdirSync("bench/results", { recursive: true });
@@ -190,3 +203,12 @@ console.log(
   row("fills per tx (16.7M)", results.settleBatch.maxFillsPerTx, ">= 500", results.settleBatch.maxFillsPerTx >= 500),
 );
 console.log(`marginal repeat fill ${marginal} gas, fixed batch overhead ${fixed} gas; written bench/results/gas.json`);
+console.log("");
+console.log("| risk engine            |   measured |     target |      |");
+console.log("|------------------------|-----------:|-----------:|------|");
+console.log(row("liquidation, book", risk.liquidation.book, "<= 150,000", risk.liquidation.book <= 150_000));
+console.log(row("liquidation, backstop", risk.liquidation.backstop, "-", true));
+console.log(
+  row("ADL per scanned pos.", risk.adl.perScannedPosition, "<= 10,000", risk.adl.perScannedPosition <= 10_000),
+);
+console.log(row("ADL per counterparty", risk.adl.perCounterparty, "<= 60,000", risk.adl.perCounterparty <= 60_000));

@@ -13,6 +13,7 @@ import {InsuranceFlowReason, LiquidationParameters} from "../types/Risk.sol";
 import {FixedPoint} from "../libraries/FixedPoint.sol";
 import {ContractMath} from "../libraries/ContractMath.sol";
 import {LiquidationMath} from "../libraries/LiquidationMath.sol";
+import {FundingMath} from "../libraries/FundingMath.sol";
 import {AdlMath} from "../libraries/AdlMath.sol";
 import {OrderCodec} from "../libraries/OrderCodec.sol";
 
@@ -89,7 +90,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
 
     /// @inheritdoc ILiquidation
     function flagLiquidatable(SubaccountId account) external onlyDelegated {
-        Context memory ctx = _newContext();
+        Context memory ctx = _newMarketsContext();
         Account memory a = _accounts[account];
         (int256 equity, uint256 mm) =
             _health(ctx, account, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0), false);
@@ -108,7 +109,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         SubaccountId[] calldata adlSide,
         uint64[] calldata adlSizes
     ) external nonReentrant onlyDelegated {
-        Context memory ctx = _newContext();
+        Context memory ctx = _newMarketsContext();
         if (marketId >= ctx.markets.length) revert LiquidationNoPosition(account, marketId);
         MarketCache memory m = _market(ctx, marketId);
         // SPEC §4: a stale index blocks liquidations in the market (and nothing else).
@@ -132,6 +133,13 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         uint256 cursor;
         for (uint256 fillIndex; cursor < bookFills.length; ++fillIndex) {
             cursor = _bookFill(ctx, m, v, l, bookFills, cursor, fillIndex);
+        }
+        // A close at the bankruptcy price takes the closed share of the equity with it, so it never
+        // improves the account's margin ratio: the part of a partial liquidation that the book
+        // could not take turns the liquidation into a full one.
+        if (l.remaining != 0) {
+            l.remaining = FixedPoint.abs(v.position.size());
+            l.target = l.bookSize + l.remaining;
         }
         // 2. The insurance vault's backstop, as far as its own margin allows.
         if (l.remaining != 0) _backstop(ctx, m, v, l);
@@ -173,6 +181,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
     }
 
     /// @dev SPEC §6: the least size that restores initial margin; all of it below the full threshold.
+    /// This is what the book may take; see `liquidate` for what the backstop and ADL take.
     function _closeSize(Context memory ctx, MarketCache memory m, Side memory v, int256 equity, uint256 mm)
         private
         view
@@ -359,6 +368,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         uint256 totalLots = m.openInterest / lot; // a side's lots total the open interest
         uint256 cumulativeLots;
         uint256 remaining = shortfall;
+        uint256 previousKey;
         for (uint256 i; i < n; ++i) {
             uint256 heap;
             assembly ("memory-safe") {
@@ -371,7 +381,6 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
             if (size == 0 || (size > 0) != longSide) revert AdlNotOnSide(i, id);
             uint256 absSize = FixedPoint.abs(size);
             uint256 key = uint256(SubaccountId.unwrap(id));
-            uint256 previousKey = i == 0 ? 0 : uint256(SubaccountId.unwrap(side[i - 1]));
             if (ranked) {
                 int256 score = _score(ctx, m, id, p);
                 if (i != 0 && !AdlMath.ranksBefore(scores[i - 1], previousKey, score, key)) {
@@ -387,6 +396,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
                 shares[i] = AdlMath.proRataShare(shortfall / lot, cumulativeLots, cumulativeLots + lots, totalLots) * lot;
                 cumulativeLots += lots;
             }
+            previousKey = key;
             // Nothing allocated in this iteration outlives it unless it loaded a market into the cache.
             if (ctx.marketLoads == loads) {
                 assembly ("memory-safe") {
@@ -417,11 +427,20 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         emit AdlCounterparty(v.id, id, m.id, rank, c.delta, l.bankruptcyPrice, score);
     }
 
-    /// @dev The RANKED score of a position from its holder's equity at mark (docs/adl.md).
+    /// @dev The RANKED score of a position from its holder's equity at mark (docs/adl.md). The
+    /// equity is `_health`'s, computed here with the position already loaded and its mark value
+    /// computed once for both the equity and the score: this runs once per scanned position.
     function _score(Context memory ctx, MarketCache memory m, SubaccountId id, Position p) private view returns (int256) {
         Account memory a = _accounts[id];
-        (int256 equity,) = _health(ctx, id, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0), false);
-        int256 markValue = ContractMath.signedValue(m.cfg.kind, m.cfg.multiplier, p.size(), m.mark, m.unit, false);
+        int256 size = p.size();
+        int256 markValue = ContractMath.signedValue(m.cfg.kind, m.cfg.multiplier, size, m.mark, m.unit, false);
+        int256 equity = a.balance + markValue - p.basis()
+            - FundingMath.fundingOwed(size, m.cumulativeFunding, p.fundingSnapshot(), m.unit);
+        uint256 others = uint256(a.openMarkets) & ~(uint256(1) << m.id);
+        if (others != 0) {
+            (int256 rest,) = _health(ctx, id, 0, others, type(uint256).max, Position.wrap(0), false);
+            equity += rest;
+        }
         return AdlMath.score(markValue, p.basis(), equity);
     }
 
@@ -466,6 +485,11 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
     }
 
     // =================================================================== parties
+
+    /// @dev A context with the market cache only: a liquidation accumulates no batch fees.
+    function _newMarketsContext() private view returns (Context memory ctx) {
+        ctx.markets = new MarketCache[](_registry.marketCount());
+    }
 
     function _party(SubaccountId id, uint256 marketId, int256 delta) private view returns (Side memory s) {
         s.id = id;

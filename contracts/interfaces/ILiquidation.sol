@@ -41,7 +41,10 @@ interface ILiquidation {
     event LiquidatableFlagged(SubaccountId indexed account, uint256 since);
     /// @notice One liquidation: `closed` contracts of the position, `bookSize` against resting orders
     /// (each a `FillSettled` with a zero taker order hash), `backstopSize` taken over by the insurance
-    /// vault and `adlSize` deleveraged, the last two at `bankruptcyPrice`.
+    /// vault and `adlSize` deleveraged, the last two at `bankruptcyPrice`. A partial liquidation
+    /// (the least size that restores IM at mark) is done by the book alone; whatever of it the book
+    /// does not take, the backstop and ADL take the whole remaining position, because a close at the
+    /// bankruptcy price does not improve the margin ratio.
     event Liquidated(
         SubaccountId indexed account,
         uint8 indexed marketId,

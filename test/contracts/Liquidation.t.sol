@@ -291,7 +291,8 @@ contract LiquidationTest is ClearinghouseTestBase {
     function test_liquidate_makerFailuresAreSkippedAndTheRestGoesToTheBackstop() public {
         _fundVault(100_000e6);
         _crash(93_500e18);
-        (uint256 target, uint256 bankruptcy) = _expected(victimId);
+        (, uint256 bankruptcy) = _expected(victimId);
+        uint256 target = 900; // the book took none of the partial target: the backstop takes it all
         Order memory bid = _order(carol, BTCUSD, true, 10, 93_000e18, nonce++);
         // Signed by bob, not carol: a bad signature is the maker's failure, not the keeper's.
         bytes memory book = abi.encodePacked(uint64(10), _encodeOrder(bid, BOB_PK));
@@ -325,10 +326,9 @@ contract LiquidationTest is ClearinghouseTestBase {
         vm.expectRevert(abi.encodeWithSelector(ILiquidation.LiquidationNotKeeper.selector, erin));
         liquidation.liquidate(victimId, BTCUSD, book, _none(), _noSizes());
 
-        (uint256 target,) = _expected(victimId);
         vm.prank(erin);
         liquidation.liquidate(victimId, BTCUSD, "", _none(), _noSizes());
-        assertEq(_sizeOf(victimId), int256(900 - target), "liquidated through the backstop");
+        assertEq(_sizeOf(victimId), 0, "liquidated through the backstop, in full");
         assertEq(liquidation.liquidatableSince(victimId), 0, "flag cleared");
     }
 
@@ -340,10 +340,14 @@ contract LiquidationTest is ClearinghouseTestBase {
 
     // ------------------------------------------------------------------ 2. the backstop
 
+    /// @dev Without the book, a partial liquidation becomes a full one: a close at the bankruptcy
+    /// price takes its share of the equity along and would leave the rest just as under-margined.
     function test_backstop_takesOverAtTheBankruptcyPrice() public {
         _fundVault(100_000e6);
         _crash(93_500e18);
-        (uint256 target, uint256 bankruptcy) = _expected(victimId);
+        (uint256 partialTarget, uint256 bankruptcy) = _expected(victimId);
+        assertLt(partialTarget, 900, "the book alone would have closed part");
+        uint256 target = 900;
         SubaccountId insurance = usdVault.subaccount();
         vm.expectEmit(address(clearinghouse));
         emit ILiquidation.BackstopTakeover(victimId, BTCUSD, insurance, int256(target), bankruptcy);
@@ -357,12 +361,16 @@ contract LiquidationTest is ClearinghouseTestBase {
         );
         // The vault bought below mark: its equity (and share price) rose by more than the fees.
         assertGt(usdVault.totalAssets(), 100_000e6, "vault gained");
+        assertEq(_sizeOf(victimId), 0, "closed in full");
+        (int256 equity,,,) = clearinghouse.accountHealth(victimId);
+        assertGe(equity, 0, "no bad debt");
     }
 
     function test_backstop_takesWhatItsMarginAllowsAndAdlTakesTheRest() public {
-        _fundVault(1_000e6); // 10% IM: room for roughly 0.1 BTC of the 0.5 BTC closed
+        _fundVault(1_000e6); // 10% IM: room for roughly 0.1 BTC of the 0.9 BTC closed
         _crash(93_500e18);
-        (uint256 target, uint256 bankruptcy) = _expected(victimId);
+        (, uint256 bankruptcy) = _expected(victimId);
+        uint256 target = 900;
         uint256 taken = _mostTheVaultFits(bankruptcy, target);
         assertGt(taken, 0, "the vault takes some");
         assertLt(taken, target, "but not all");
@@ -371,7 +379,7 @@ contract LiquidationTest is ClearinghouseTestBase {
         _liquidate(victimId, "", side, _adlSizes(side, target - taken));
         assertEq(_sizeOf(usdVault.subaccount()), int256(taken), "backstop share");
         assertEq(_sum(side), shortsBefore + int256(target - taken), "INV-6: ADL took exactly the rest");
-        assertEq(_sizeOf(victimId), int256(900 - target), "victim");
+        assertEq(_sizeOf(victimId), 0, "victim");
     }
 
     /// @dev The most lots an empty-but-funded vault can take at `price` under 10% IM at mark.
@@ -391,7 +399,8 @@ contract LiquidationTest is ClearinghouseTestBase {
 
     function test_adl_ranked_deleveragesTheTopRankedByExactlyTheShortfall() public {
         _crash(93_500e18); // the vault holds only fee income: almost all goes to ADL
-        (uint256 closed, uint256 bankruptcy) = _expected(victimId);
+        (, uint256 bankruptcy) = _expected(victimId);
+        uint256 closed = 900;
         uint256 target = _shortfall(victimId);
         SubaccountId[] memory side = _rankedShorts();
         assertEq(_u(side[0]), _u(daveLevered), "the most levered winner ranks first");
@@ -522,8 +531,9 @@ contract LiquidationTest is ClearinghouseTestBase {
 
     /// @dev What ADL must take: the target less what the vault's fee income lets it backstop.
     function _shortfall(SubaccountId id) internal view returns (uint256) {
-        (uint256 target, uint256 bankruptcy) = _expected(id);
-        return target - _mostTheVaultFits(bankruptcy, target);
+        (, uint256 bankruptcy) = _expected(id);
+        uint256 whole = FixedPoint.abs(_sizeOf(id)); // no book: the whole position goes
+        return whole - _mostTheVaultFits(bankruptcy, whole);
     }
 
     /// @dev Sorts `side` into RANKED order (insertion sort on the views' scores).
@@ -622,9 +632,8 @@ contract LiquidationTest is ClearinghouseTestBase {
         _fundVault(1_000e6);
         _crash(88_000e18);
         SubaccountId[] memory side = _rankedShorts();
-        (uint256 target, uint256 bankruptcy) = _expected(victimId);
-        uint256 taken = _mostTheVaultFits(bankruptcy, target);
-        _liquidate(victimId, "", side, _adlSizes(side, target - taken));
+        uint256 shortfall = _shortfall(victimId);
+        _liquidate(victimId, "", side, _adlSizes(side, shortfall));
         address[8] memory owners = [alice, bob, carol, dave, erin, frank, victim, keeper];
         int256 sum;
         for (uint256 i; i < owners.length; ++i) {

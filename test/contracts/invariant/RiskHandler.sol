@@ -211,7 +211,9 @@ contract RiskHandler is LucentFixture {
     {
         (int256 size,,) = clearinghouse.position(victim, MARKET);
         uint256 bankruptcy;
-        (target, bankruptcy) = _targetAndPrice(victim, size);
+        (, bankruptcy) = _targetAndPrice(victim, size);
+        // No book fills here: the whole position goes to the backstop and ADL (see `liquidate`).
+        target = FixedPoint.abs(size);
         VaultView memory vv;
         if (!victim.eq(vault.subaccount())) (backstop, vv) = _vaultShare(size, target, bankruptcy);
         side = _side(size < 0, vv);
