@@ -204,6 +204,14 @@ export function planLiquidation(input: PlanLiquidationInput): LiquidationPlan {
     remaining -= size;
   }
 
+  // What the book leaves of a partial target goes to the backstop and ADL as the whole remaining
+  // position (the contract's rule: a close at the bankruptcy price does not improve the margin ratio).
+  if (remaining !== 0n) {
+    const left = positionIn(state)?.size ?? 0n;
+    remaining = left < 0n ? -left : left;
+    target = bookSize + remaining;
+  }
+
   // 2. The insurance vault's backstop.
   let backstopSize = 0n;
   if (remaining !== 0n && input.insurance !== undefined && input.insurance !== account) {
