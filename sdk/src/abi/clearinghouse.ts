@@ -620,4 +620,14 @@ export const clearinghouseAbi = [
     stateMutability: "view",
     type: "function",
   },
+  {
+    inputs: [{ internalType: "uint8", name: "marketId", type: "uint8" }],
+    name: "sideHolders",
+    outputs: [
+      { internalType: "uint256", name: "longs", type: "uint256" },
+      { internalType: "uint256", name: "shorts", type: "uint256" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
 ] as const;
