@@ -80,6 +80,19 @@ export const keeperConfigSchema = z
       })
       .strict()
       .default({}),
+    /** The liquidation loop (keeper/src/bots/liquidator.ts): book, backstop and ADL in one iteration. */
+    liquidator: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Poll period of the loop. */
+        intervalMs: positiveInt.default(500),
+        /** Plans per position per iteration when the simulation rejects one (the state moved). */
+        maxAttempts: positiveInt.default(3),
+        /** /health calls the loop stale when its last iteration is older than this. */
+        staleAfterMs: positiveInt.default(30_000),
+      })
+      .strict()
+      .default({}),
     /** Concurrent reads when open orders are checked against the chain on start. */
     reconcileConcurrency: positiveInt.default(8),
     log: z
@@ -92,7 +105,7 @@ export const keeperConfigSchema = z
 export type KeeperConfig = z.infer<typeof keeperConfigSchema>;
 export type KeeperConfigInput = z.input<typeof keeperConfigSchema>;
 
-type EnvKind = "string" | "number" | "list" | "numberList";
+type EnvKind = "string" | "number" | "boolean" | "list" | "numberList";
 
 /** Every overridable field: its path in the JSON and how its env value is parsed. */
 const FIELDS: readonly [string[], EnvKind][] = [
@@ -126,6 +139,10 @@ const FIELDS: readonly [string[], EnvKind][] = [
   [["tx", "maxBumps"], "number"],
   [["tx", "maxFeePerGasGwei"], "number"],
   [["tx", "restartWaitMs"], "number"],
+  [["liquidator", "enabled"], "boolean"],
+  [["liquidator", "intervalMs"], "number"],
+  [["liquidator", "maxAttempts"], "number"],
+  [["liquidator", "staleAfterMs"], "number"],
   [["reconcileConcurrency"], "number"],
   [["log", "level"], "string"],
 ];
@@ -192,6 +209,12 @@ function parseEnv(name: string, value: string, kind: EnvKind): unknown {
   switch (kind) {
     case "string":
       return value;
+    case "boolean": {
+      const v = value.trim().toLowerCase();
+      if (["1", "true", "yes", "on"].includes(v)) return true;
+      if (["0", "false", "no", "off"].includes(v)) return false;
+      throw new KeeperConfigError(`${name}=${value} is not a boolean (true/false)`);
+    }
     case "list":
       return value
         .split(",")

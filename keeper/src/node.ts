@@ -26,6 +26,7 @@ import {
 import type { Bot } from "./bots/bot.js";
 import { BatchPoster } from "./bots/batchPoster.js";
 import { OrderMatcher } from "./bots/batchPosterMatcher.js";
+import { createNodeLiquidator } from "./bots/liquidatorNode.js";
 import { createChainClients, type ChainClients } from "./chain/clients.js";
 import { NonceManager } from "./chain/nonceManager.js";
 import type { KeeperConfig } from "./config.js";
@@ -60,10 +61,18 @@ export type KeeperContext = {
   readonly batchPoster: BatchPoster;
   /** Register extra metrics here; `/metrics` serves them. */
   readonly registry: Registry;
+  /**
+   * Publishes on the intake's WebSocket pub/sub (`book|trades|mark|index|funding|cascade:<market id>`);
+   * a no-op until the intake has started.
+   */
+  readonly publish: (channel: string, data: unknown) => void;
 };
 
 export type KeeperNodeOptions = {
-  /** More loops: called once the context exists; they are initialized after, and stopped before, the poster. */
+  /**
+   * More loops: called once the context exists; they are initialized after, and stopped before, the poster
+   * (and the liquidator, which the node adds itself unless `config.liquidator.enabled` is false).
+   */
   extraBots?: (ctx: KeeperContext) => Bot[];
   logger?: Logger;
 };
@@ -214,8 +223,13 @@ export async function createKeeperNode(config: KeeperConfig, options: KeeperNode
     engine: matcher.engine,
     batchPoster: poster,
     registry,
+    publish: (channel, data) => {
+      api?.publish(channel, data);
+    },
   };
-  const bots: Bot[] = [poster, ...(options.extraBots?.(ctx) ?? [])];
+  const builtIn: Bot[] = [poster];
+  if (config.liquidator.enabled) builtIn.push(defaultLiquidator(ctx));
+  const bots: Bot[] = [...builtIn, ...(options.extraBots?.(ctx) ?? [])];
   const names = new Set<string>();
   for (const bot of bots) {
     if (names.has(bot.name)) throw new Error(`two bots are named ${bot.name}`);
@@ -301,6 +315,55 @@ export async function createKeeperNode(config: KeeperConfig, options: KeeperNode
       return stopping;
     },
   };
+}
+
+/**
+ * The liquidation loop over the node's parts: transactions through the shared nonce manager, the book
+ * from the matcher, R(Δ) on the pub/sub's `cascade:<market id>` channels.
+ */
+function defaultLiquidator(ctx: KeeperContext): Bot {
+  const { config } = ctx;
+  const log = ctx.logger.child({ component: "liquidator" });
+  const bot = createNodeLiquidator({
+    client: ctx.lucent,
+    publicClient: ctx.chain.publicClient,
+    nonceManager: ctx.nonceManager,
+    keeper: ctx.keeper,
+    matcher: ctx.matcher,
+    markets: ctx.markets,
+    // The bot names its channels `risk:<id>`; the pub/sub's name for R(Δ) is `cascade:<id>`.
+    publish: (channel, message) => ctx.publish(channel.replace(/^risk:/, "cascade:"), message),
+    fromBlock: BigInt(config.startBlock),
+    intervalMs: config.liquidator.intervalMs,
+    maxAttempts: config.liquidator.maxAttempts,
+    staleAfterMs: config.liquidator.staleAfterMs,
+    gasMarginBps: config.batch.gasMarginBps,
+    receiptTimeoutMs: config.batch.receiptTimeoutMs,
+  });
+  // Log what each iteration did (the bot itself only reports it to its caller).
+  const iterate = bot.iterate.bind(bot);
+  bot.iterate = async () => {
+    const report = await iterate().catch((err: unknown) => {
+      log.warn({ err }, "liquidator iteration failed");
+      throw err;
+    });
+    for (const l of report.liquidations)
+      log.info(
+        {
+          account: l.account,
+          market: l.market,
+          tx: l.transactionHash,
+          book: l.plan.bookSize,
+          backstop: l.plan.backstopSize,
+          adl: l.plan.adlSize,
+          attempts: l.attempts,
+        },
+        "liquidated",
+      );
+    for (const f of report.failures) log.warn(f, "liquidation failed");
+    return report;
+  };
+  return bot;
 }
 
 /**

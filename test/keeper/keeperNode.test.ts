@@ -57,7 +57,10 @@ describe("keeper node", () => {
 
     const health = await fetch(`${api}/health`);
     expect(health.status).toBe(200);
-    expect(((await health.json()) as { loops: { name: string }[] }).loops.map((l) => l.name)).toEqual(["batch-poster"]);
+    expect(((await health.json()) as { loops: { name: string }[] }).loops.map((l) => l.name)).toEqual([
+      "batch-poster",
+      "liquidator",
+    ]);
     const metrics = await (await fetch(`${api}/metrics`)).text();
     expect(metrics).toMatch(/lucent_batches_settled_total 1/);
     expect(metrics).toMatch(/lucent_batch_fills_total\{result="settled"\} 1/);

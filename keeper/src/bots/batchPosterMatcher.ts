@@ -86,6 +86,41 @@ export class OrderMatcher extends NoopListener implements OrderSink {
     return resting === undefined || e === undefined ? 0n : lotsToSize(resting.remaining, e.lotSize);
   }
 
+  /**
+   * The signed order behind a resting engine order id (the liquidator's book adapter: the engine lists
+   * resting orders by id, the contract needs the signed order), with its market.
+   */
+  restingOrder(id: number): (SignedOrderRef & { market: number }) | undefined {
+    const e = this._entries.get(id);
+    if (e === undefined || this.engine.book(e.market)?.has(id) !== true) return undefined;
+    return { hash: e.hash, order: e.order, signature: e.signature, market: e.market };
+  }
+
+  /**
+   * `size` contracts of resting order `id` were filled outside a batch (a liquidation used it as the
+   * book side): the order keeps its queue position with the rest, or leaves the book and is closed as
+   * `filled` in the journal once nothing is left. (A partial use is not written to the journal's
+   * `filled`; a restart reads the order's filled amount from the chain.)
+   */
+  consumeResting(id: number, size: bigint): void {
+    const e = this._entries.get(id);
+    const resting = e === undefined ? undefined : this.engine.book(e.market)?.order(id);
+    if (e === undefined || resting === undefined || size <= 0n) return;
+    const lots = sizeToLots(size, e.lotSize);
+    if (lots >= resting.remaining) {
+      this._remove(e.hash);
+      this._o.journal?.closeOrder(e.hash, "filled");
+      return;
+    }
+    try {
+      // Same id, price and a smaller size: amended in place (its `Replaced` cancel is not a removal).
+      this.engine.replace(id, { ...resting, market: e.market, size: resting.remaining - lots }, this._now());
+    } finally {
+      this._dead = this._dead.filter((d) => d !== id || !this.engine.book(e.market)!.has(id));
+      this._sweep();
+    }
+  }
+
   submit(accepted: AcceptedOrder): void {
     this._place(accepted, accepted.order.size - accepted.filled);
   }
