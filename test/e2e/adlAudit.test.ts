@@ -24,6 +24,7 @@ import {
   type Fill,
   type LucentClient,
   type LucentEvent,
+  type MarketKind,
   type Order,
 } from "../../sdk/src/index.js";
 import { allocateAdl } from "../../sdk/src/adl/allocateAdl.js";
@@ -187,7 +188,8 @@ async function rankedWithBook(f: Fixture) {
   });
   const book = encodeLiquidationFills({ fills: [{ size: 100n, maker: bid }] });
   // The keeper's plan: the side after the book fill, in ranked order, sized by allocateAdl.
-  const [config] = await f.registry.read.market([BigInt(BTCUSD)]);
+  const [raw] = await f.registry.read.market([BigInt(BTCUSD)]);
+  const config = { ...raw, kind: raw.kind as MarketKind };
   const fillPrice = 93_000n * WAD;
   const side = ranking.short.map((p) => {
     if (p.subaccountId.toLowerCase() !== f.carol.toLowerCase()) return p;
