@@ -6,8 +6,7 @@
 // every number a decimal string: money in collateral tokens and prices in quote units, exact
 // (formatted from the on-chain integers), raw integers where a field says so.
 //
-// To add a command (ADL ranking and audit, cascade ratio, insurance once the risk engine lands):
-// write a `LiveCommand` and append it to `LIVE_COMMANDS`.
+// To add a command: write a `LiveCommand` and append it to `LIVE_COMMANDS`.
 import { Command } from "commander";
 import { BaseError, createPublicClient, formatUnits, http, type Address } from "viem";
 import { getCollaterals } from "../actions/getCollaterals.js";
@@ -20,6 +19,12 @@ import { checkAddresses } from "../clients/createLucentClient.js";
 import { loadDevnetAddresses } from "../clients/loadDevnetAddresses.js";
 import type { LucentAddresses, LucentClient } from "../clients/types.js";
 import { LucentError } from "../errors.js";
+import { readFileSync } from "node:fs";
+import { auditAdl, type AdlAuditResult, type AdlDiscrepancy } from "../adl/auditAdl.js";
+import { getAdlRanking, type AdlRankingEntry } from "../adl/getAdlRanking.js";
+import { getInsuranceVault, type InsuranceFlowSummary } from "../actions/getInsuranceVault.js";
+import { notional } from "../math/contractMath.js";
+import { cascadeRatio, cascadeToJson, type CascadeExposure, type CascadeLevel } from "../risk/cascadeRatio.js";
 
 export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
 
@@ -169,8 +174,414 @@ const accountCommand: LiveCommand = {
     ),
 };
 
-/** The live commands, in help order. Next: `adl rank`, `adl audit`, `risk cascade`, `insurance`. */
-export const LIVE_COMMANDS: readonly LiveCommand[] = [marketsCommand, accountCommand];
+// ------------------------------------------------------------------------------------------ adl, risk, insurance
+
+type AdlRankOptions = ConnectionOptions & { block?: string | undefined };
+type AdlAuditOptions = ConnectionOptions & { from?: string | undefined; to?: string | undefined };
+type CascadeOptions = ConnectionOptions & { bookUrl?: string | undefined; depthFile?: string | undefined };
+
+const adlCommand: LiveCommand = {
+  name: "adl",
+  register: (program, context) => {
+    const adl = program.command("adl").description("Auto-deleveraging: queue positions and the audit of every ADL");
+    withConnection(
+      adl
+        .command("rank")
+        .description("Both sides of a market in ADL order (SPEC §7): rank, size, score, 5-step indicator")
+        .argument("<market>", "market id or symbol")
+        .option("--block <n>", "rank the sides as of this block (default: latest)"),
+    ).action(
+      run<AdlRankOptions, [string]>(context, async (client, opts, marketArg) => {
+        const blockNumber = opts.block === undefined ? undefined : parseBlock("block", opts.block);
+        const market = await findMarket(client, marketArg, blockNumber);
+        const r = await getAdlRanking(client, { marketId: market.id, blockNumber });
+        const c = market.collateral;
+        const entryJson = (e: AdlRankingEntry) => ({
+          rank: e.rank,
+          subaccount: e.subaccountId,
+          owner: e.owner,
+          index: e.index,
+          size: String(e.size),
+          basis: money(e.basis, c),
+          equity: money(e.equity, c),
+          /** Raw 18-decimal score (null under PRO_RATA). */
+          score: e.score === null ? null : price(e.score),
+          indicator: e.indicator,
+        });
+        if (opts.json) {
+          return json({
+            marketId: r.marketId,
+            symbol: r.symbol,
+            blockNumber: String(r.blockNumber),
+            policy: r.policyName,
+            markPrice: price(r.markPrice),
+            long: r.long.map(entryJson),
+            short: r.short.map(entryJson),
+          });
+        }
+        const side = (title: string, entries: readonly AdlRankingEntry[]) =>
+          entries.length === 0
+            ? `${title}: none`
+            : `${title}:\n` +
+              table(
+                ["rank", "subaccount", "size", "score", "indicator"],
+                entries.map((e) => [
+                  String(e.rank),
+                  e.subaccountId,
+                  String(e.size),
+                  e.score === null ? "-" : price(e.score),
+                  "■".repeat(e.indicator).padEnd(5, "□") + ` ${e.indicator}`,
+                ]),
+              );
+        return [
+          `${r.symbol} (market ${r.marketId}), ${r.policyName}, mark ${price(r.markPrice)}, block ${r.blockNumber}`,
+          side("shorts (deleveraged when a long is liquidated)", r.short),
+          side("longs (deleveraged when a short is liquidated)", r.long),
+        ].join("\n\n");
+      }),
+    );
+    withConnection(
+      adl
+        .command("audit")
+        .description("Replay every ADL in a block range from chain data: verified, or the exact discrepancy")
+        .option("--from <n>", "first block (default 0)")
+        .option("--to <n>", "last block (default: latest)"),
+    ).action(
+      run<AdlAuditOptions>(context, async (client, opts) => {
+        const fromBlock = opts.from === undefined ? undefined : parseBlock("from", opts.from);
+        const toBlock = opts.to === undefined ? undefined : parseBlock("to", opts.to);
+        const results = await auditAdl(client, { fromBlock, toBlock });
+        if (results.some((r) => r.status === "discrepancy")) process.exitCode = 1;
+        if (opts.json) return json({ results: results.map(auditJson) });
+        if (results.length === 0) return "no ADL in the range";
+        const counts = { verified: 0, discrepancy: 0, unverifiable: 0 };
+        const lines = results.map((r) => {
+          counts[r.status]++;
+          const where = `block ${r.blockNumber} tx ${r.transactionHash} market ${r.marketId} account ${r.account}`;
+          if (r.status === "verified") return `${where}: verified (${r.actual.length} counterparties)`;
+          if (r.status === "unverifiable") return `${where}: unverifiable: ${r.reason}`;
+          return `${where}: DISCREPANCY ${r.discrepancies.map(discrepancyText).join("; ")}`;
+        });
+        lines.push(
+          `${results.length} ADL: ${counts.verified} verified, ${counts.discrepancy} with discrepancies, ` +
+            `${counts.unverifiable} unverifiable`,
+        );
+        return lines.join("\n");
+      }),
+    );
+    return adl;
+  },
+};
+
+const riskCommand: LiveCommand = {
+  name: "risk",
+  register: (program, context) => {
+    const risk = program.command("risk").description("Risk figures of a market");
+    withConnection(
+      risk
+        .command("cascade")
+        .description("Cascade ratio R(Δ) = L(Δ)/D(Δ) both ways (SPEC §9), from chain positions and a book snapshot")
+        .argument("<market>", "market id or symbol")
+        .option(
+          "--book-url <url>",
+          "keeper HTTP API to fetch GET /book/<market> from ({bids, asks} of [price, size])",
+          DEFAULT_BOOK_URL,
+        )
+        .option("--depth-file <file>", 'a depth snapshot: {"bids": [[price, size], ...], "asks": [...]}'),
+    ).action(
+      run<CascadeOptions, [string]>(context, async (client, opts, marketArg) => {
+        const blockNumber = await client.publicClient.getBlockNumber({ cacheTime: 0 });
+        const market = await findMarket(client, marketArg, blockNumber);
+        const { depth, source } = await loadDepth(opts, market.id);
+        const ranking = await getAdlRanking(client, { marketId: market.id, blockNumber });
+        const unit = market.collateral.unit;
+        const scale = Number(unit);
+        // Every holder's liquidation price in this market (its whole subaccount at the current marks).
+        const holders = [...ranking.long, ...ranking.short];
+        const subaccounts = await Promise.all(
+          holders.map((h) =>
+            getSubaccount(client, {
+              owner: h.owner,
+              collateral: market.collateral.index,
+              index: h.index,
+              blockNumber,
+            }),
+          ),
+        );
+        const exposures = { down: [] as CascadeExposure[], up: [] as CascadeExposure[] };
+        for (const s of subaccounts) {
+          const p = s.positions.find((q) => q.marketId === market.id);
+          if (p === undefined || p.liquidationPrice === null) continue;
+          (p.size > 0n ? exposures.down : exposures.up).push({
+            liquidationPrice: Number(formatUnits(p.liquidationPrice, 18)),
+            notional: Number(p.notional) / scale,
+          });
+        }
+        const levels = (rows: readonly (readonly [number, number])[]): CascadeLevel[] =>
+          rows.map(([levelPrice, size]) => ({
+            price: levelPrice,
+            notional:
+              Number(
+                notional(
+                  market.kind,
+                  market.multiplier,
+                  BigInt(Math.round(size)),
+                  BigInt(Math.round(levelPrice * 1e6)) * 10n ** 12n,
+                  unit,
+                ),
+              ) / scale,
+          }));
+        const mark = Number(formatUnits(ranking.markPrice, 18));
+        const results = (["down", "up"] as const).map((direction) =>
+          cascadeRatio({
+            mark,
+            direction,
+            liquidations: exposures[direction],
+            depth: levels(direction === "down" ? depth.bids : depth.asks),
+          }),
+        );
+        if (opts.json) {
+          return json({
+            marketId: market.id,
+            symbol: market.symbol,
+            blockNumber: String(blockNumber),
+            depthSource: source,
+            /** Notionals in collateral tokens. */
+            results: results.map(cascadeToJson),
+          });
+        }
+        const fmt = (x: number) => (x === Infinity ? "∞" : String(Number(x.toPrecision(6))));
+        return [
+          `${market.symbol} (market ${market.id}), mark ${price(ranking.markPrice)}, depth: ${source}; ` +
+            `notionals in ${collateralName(market.collateral)}`,
+          table(
+            ["direction", "Δ bps", "price", "L (liquidating)", "D (depth)", "R"],
+            results.flatMap((r) =>
+              r.rows.map((row) => [
+                r.direction,
+                String(row.deltaBps),
+                fmt(row.limitPrice),
+                fmt(row.liquidating),
+                fmt(row.depth),
+                fmt(row.ratio),
+              ]),
+            ),
+          ),
+        ].join("\n");
+      }),
+    );
+    return risk;
+  },
+};
+
+const insuranceCommand: LiveCommand = {
+  name: "insurance",
+  register: (program, context) =>
+    withConnection(
+      program
+        .command("insurance")
+        .description("Each collateral's insurance vault: assets, shares, share price, cooldown, flows by reason"),
+    ).action(
+      run(context, async (client, opts) => {
+        const { blockNumber, vaults } = await getInsuranceVault(client, { flows: true });
+        if (opts.json) {
+          return json({
+            blockNumber: String(blockNumber),
+            vaults: vaults.map((v) => {
+              const c = v.collateral;
+              return {
+                collateral: collateralJson(c),
+                vault: v.vault,
+                asset: v.asset,
+                subaccount: v.subaccount,
+                totalAssets: money(v.totalAssets, c),
+                totalSupply: formatUnits(v.totalSupply, v.shareDecimals),
+                sharePrice: money(v.sharePrice, c),
+                cooldownSeconds: String(v.cooldown),
+                balance: money(v.balance, c),
+                equity: money(v.equity, c),
+                positions: v.positions.map((p) => ({
+                  marketId: p.marketId,
+                  symbol: p.symbol,
+                  size: String(p.size),
+                  unrealizedPnl: money(p.unrealizedPnl, c),
+                })),
+                flows: v.flows === undefined ? null : flowsJson(v.flows, c),
+              };
+            }),
+          });
+        }
+        if (vaults.length === 0) return "no insurance vault is set";
+        return table(
+          [
+            "collateral",
+            "vault",
+            "assets",
+            "shares",
+            "share price",
+            "cooldown",
+            "balance",
+            "equity",
+            "positions",
+            "fees in",
+            "bad debt",
+            "taken over",
+          ],
+          vaults.map((v) => {
+            const c = v.collateral;
+            const f = v.flows!;
+            return [
+              collateralName(c),
+              v.vault,
+              money(v.totalAssets, c),
+              formatUnits(v.totalSupply, v.shareDecimals),
+              money(v.sharePrice, c),
+              `${v.cooldown}s`,
+              money(v.balance, c),
+              money(v.equity, c),
+              v.positions.map((p) => `${p.symbol} ${p.size}`).join(", ") || "-",
+              money(f.tradingFee + f.liquidationFee, c),
+              money(f.badDebt, c),
+              money(f.takeover, c),
+            ];
+          }),
+        );
+      }),
+    ),
+};
+
+export const DEFAULT_BOOK_URL = "http://127.0.0.1:8787";
+
+type DepthSnapshot = { bids: [number, number][]; asks: [number, number][] };
+
+/**
+ * The absorbing sides' levels: `--depth-file` if given, else `GET <book-url>/book/<market>` if the keeper serves
+ * it (its API has no such endpoint yet: only the WebSocket `book:<market>` channel), else no depth at all.
+ */
+async function loadDepth(opts: CascadeOptions, marketId: number): Promise<{ depth: DepthSnapshot; source: string }> {
+  if (opts.depthFile !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(opts.depthFile, "utf8"));
+    } catch (error) {
+      throw new InvalidParameterError({
+        field: "depth-file",
+        value: opts.depthFile,
+        expected: `a readable JSON file (${error instanceof Error ? error.message : String(error)})`,
+      });
+    }
+    return { depth: parseDepth(parsed, "depth-file"), source: `file ${opts.depthFile}` };
+  }
+  const url = `${(opts.bookUrl ?? DEFAULT_BOOK_URL).replace(/\/$/, "")}/book/${marketId}`;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    if (response.ok) return { depth: parseDepth(await response.json(), "book-url"), source: url };
+  } catch {
+    // unreachable: no depth
+  }
+  return { depth: { bids: [], asks: [] }, source: "none (pass --depth-file)" };
+}
+
+function parseDepth(value: unknown, field: string): DepthSnapshot {
+  const side = (rows: unknown): [number, number][] => {
+    if (!Array.isArray(rows))
+      throw new InvalidParameterError({ field, value, expected: '{"bids": [...], "asks": [...]}' });
+    return rows.map((row: unknown) => {
+      const [p, s] = Array.isArray(row) ? row : [];
+      const levelPrice = Number(p);
+      const size = Number(s);
+      if (!(levelPrice > 0 && Number.isFinite(levelPrice) && size >= 0 && Number.isFinite(size))) {
+        throw new InvalidParameterError({ field, value: row, expected: "[price > 0, size ≥ 0] levels" });
+      }
+      return [levelPrice, size];
+    });
+  };
+  const v = (typeof value === "object" && value !== null ? value : {}) as { bids?: unknown; asks?: unknown };
+  return { bids: side(v.bids ?? []), asks: side(v.asks ?? []) };
+}
+
+function parseBlock(field: string, value: string): bigint {
+  if (!/^\d+$/.test(value)) throw new InvalidParameterError({ field, value, expected: "a block number" });
+  return BigInt(value);
+}
+
+async function findMarket(client: LucentClient, wanted: string, blockNumber: bigint | undefined): Promise<Market> {
+  const markets = await getMarkets(client, { blockNumber });
+  const found = /^\d+$/.test(wanted)
+    ? markets.find((m) => m.id === Number(wanted))
+    : markets.find((m) => m.symbol.toLowerCase() === wanted.toLowerCase());
+  if (found === undefined) {
+    const listed = markets.map((m) => `${m.id} (${m.symbol})`).join(", ");
+    throw new InvalidParameterError({ field: "market", value: wanted, expected: `one of ${listed}` });
+  }
+  return found;
+}
+
+function auditJson(r: AdlAuditResult) {
+  const base = {
+    status: r.status,
+    blockNumber: String(r.blockNumber),
+    transactionHash: r.transactionHash,
+    logIndex: r.logIndex,
+    account: r.account,
+    marketId: r.marketId,
+    policy: r.policy,
+    shortfall: String(r.shortfall),
+    price: price(r.price),
+    counterparties: r.actual.map((a) => ({
+      subaccount: a.subaccount,
+      rank: String(a.rank),
+      size: String(a.size),
+      price: price(a.price),
+      score: price(a.score),
+    })),
+  };
+  if (r.status === "verified") return base;
+  if (r.status === "unverifiable") return { ...base, reason: r.reason };
+  return {
+    ...base,
+    discrepancies: r.discrepancies.map((d) =>
+      Object.fromEntries(Object.entries(d).map(([k, v]) => [k, typeof v === "bigint" ? String(v) : v])),
+    ),
+  };
+}
+
+function discrepancyText(d: AdlDiscrepancy): string {
+  switch (d.kind) {
+    case "skipped-position":
+      return `skipped-position ${d.subaccount} (expected rank ${d.expectedRank})`;
+    case "wrong-order":
+      return `wrong-order at ${d.index}: expected ${d.expected}, actual ${d.actual}`;
+    case "wrong-price":
+      return `wrong-price: expected ${price(d.expected)}, actual ${price(d.actual)}`;
+    case "wrong-policy":
+      return `wrong-policy: expected ${d.expected}, actual ${d.actual}`;
+    case "wrong-shortfall":
+      return `wrong-shortfall: expected ${d.expected}, actual ${d.actual}`;
+    default:
+      return `${d.kind} ${d.subaccount}: expected ${d.expected}, actual ${d.actual}`;
+  }
+}
+
+function flowsJson(f: InsuranceFlowSummary, c: CollateralInfo) {
+  return {
+    tradingFee: money(f.tradingFee, c),
+    liquidationFee: money(f.liquidationFee, c),
+    badDebt: money(f.badDebt, c),
+    takeover: money(f.takeover, c),
+    net: money(f.net, c),
+    count: f.count,
+  };
+}
+
+/** The live commands, in help order. */
+export const LIVE_COMMANDS: readonly LiveCommand[] = [
+  marketsCommand,
+  accountCommand,
+  adlCommand,
+  riskCommand,
+  insuranceCommand,
+];
 
 // ------------------------------------------------------------------------------------------ plumbing
 
