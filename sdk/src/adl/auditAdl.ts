@@ -15,6 +15,7 @@ import { bankruptcyPrice } from "../math/liquidationMath.js";
 import { applyTrade } from "../math/positionMath.js";
 import { AdlPolicy, allocateAdl, type AdlAllocation } from "./allocateAdl.js";
 import { marketParticipants } from "./auditHolders.js";
+import { type AdlCounterpartyClaim, type AdlDiscrepancy, compareAdlSelection } from "./auditCompare.js";
 import type { AdlPosition } from "./rankAdlSide.js";
 
 type Deleveraged = Extract<LucentEvent, { eventName: "Deleveraged" }>;
@@ -32,27 +33,7 @@ export type AuditAdlParameters = {
   events?: readonly LucentEvent[] | undefined;
 };
 
-/** How an ADL differs from what the market's policy selects from the chain state (SPEC §7). */
-export type AdlDiscrepancy =
-  /** A position the policy deleverages has no `AdlCounterparty`. `expectedRank`: its place in the policy order. */
-  | { kind: "skipped-position"; subaccount: Hex; expectedRank: number }
-  /** The `index`-th counterparty is not the one the policy puts there. */
-  | { kind: "wrong-order"; index: number; expected: Hex; actual: Hex }
-  /** A counterparty (or the `Deleveraged` event) trades at a price other than the bankruptcy price. */
-  | { kind: "wrong-price"; expected: bigint; actual: bigint }
-  /** More was cut from a position than the policy's share (`expected` 0: it should not have been touched). */
-  | { kind: "over-deleveraged"; subaccount: Hex; expected: bigint; actual: bigint }
-  /** Less (or the wrong sign) was cut from a position than the policy's share. Sizes are the signed trade. */
-  | { kind: "size-mismatch"; subaccount: Hex; expected: bigint; actual: bigint }
-  /** The score an `AdlCounterparty` reports is not the position's RANKED score (0 under PRO_RATA). */
-  | { kind: "wrong-score"; subaccount: Hex; expected: bigint; actual: bigint }
-  /** The `Deleveraged` shortfall is not what the book and the backstop left of the position. */
-  | { kind: "wrong-shortfall"; expected: bigint; actual: bigint }
-  /** The `Deleveraged` policy is not the market's. */
-  | { kind: "wrong-policy"; expected: AdlPolicy; actual: number };
-
-/** One counterparty as its `AdlCounterparty` event reports it. */
-export type AdlCounterpartyClaim = { subaccount: Hex; rank: bigint; size: bigint; price: bigint; score: bigint };
+export type { AdlDiscrepancy, AdlCounterpartyClaim } from "./auditCompare.js";
 
 export type AdlAuditResult = {
   /** The liquidated subaccount. */
@@ -287,61 +268,8 @@ async function recompute(
   // Each position's place in the policy order: RANKED the allocation's rank; PRO_RATA its place by id.
   const idRank = new Map(side.map((p, i) => [(p.subaccountId as Hex).toLowerCase(), i]));
   const rankOf = (c: AdlAllocation) => c.rank ?? idRank.get((c.subaccountId as Hex).toLowerCase())!;
-  compareSelection(expected, actual, sideLong, market.adlPolicy, rankOf, discrepancies);
+  discrepancies.push(...compareAdlSelection({ expected, actual, sideLong, policy: market.adlPolicy, rankOf }));
   return { expected, discrepancies };
-}
-
-function compareSelection(
-  expected: readonly AdlAllocation[],
-  actual: readonly AdlCounterpartyClaim[],
-  sideLong: boolean,
-  policy: AdlPolicy,
-  rankOf: (c: AdlAllocation) => number,
-  discrepancies: AdlDiscrepancy[],
-): void {
-  const key = (id: Hex | bigint) => (typeof id === "bigint" ? id : BigInt(id));
-  const expectedIds = new Set(expected.map((c) => key(c.subaccountId)));
-  const actualIds = new Set(actual.map((a) => key(a.subaccount)));
-  for (const c of expected) {
-    if (!actualIds.has(key(c.subaccountId))) {
-      discrepancies.push({ kind: "skipped-position", subaccount: c.subaccountId as Hex, expectedRank: rankOf(c) });
-    }
-  }
-  for (const a of actual) {
-    if (!expectedIds.has(key(a.subaccount))) {
-      discrepancies.push({ kind: "over-deleveraged", subaccount: a.subaccount, expected: 0n, actual: a.size });
-    }
-  }
-  // The order of the positions both lists hold.
-  const e = expected.filter((c) => actualIds.has(key(c.subaccountId)));
-  const a = actual.filter((c) => expectedIds.has(key(c.subaccount)));
-  const byId = new Map(expected.map((c) => [key(c.subaccountId), c]));
-  for (let i = 0; i < a.length; i++) {
-    if (key(a[i]!.subaccount) !== key(e[i]!.subaccountId)) {
-      const index = actual.indexOf(a[i]!);
-      discrepancies.push({ kind: "wrong-order", index, expected: e[i]!.subaccountId as Hex, actual: a[i]!.subaccount });
-      break;
-    }
-  }
-  for (const claim of a) {
-    const c = byId.get(key(claim.subaccount))!;
-    // The counterparty's trade: a long sells, a short buys back.
-    const share = sideLong ? -c.deleverage : c.deleverage;
-    if (claim.size !== share) {
-      const absClaim = claim.size < 0n ? -claim.size : claim.size;
-      const over = claim.size > 0n === share > 0n && absClaim > c.deleverage;
-      discrepancies.push({
-        kind: over ? "over-deleveraged" : "size-mismatch",
-        subaccount: claim.subaccount,
-        expected: share,
-        actual: claim.size,
-      });
-    }
-    const score = policy === AdlPolicy.Ranked ? c.score! : 0n;
-    if (claim.score !== score) {
-      discrepancies.push({ kind: "wrong-score", subaccount: claim.subaccount, expected: score, actual: claim.score });
-    }
-  }
 }
 
 /** Fails unless no Lucent contract emitted a log in block N before the liquidation's transaction. */

@@ -1,4 +1,4 @@
-import type { Hex } from "viem";
+import { numberToHex, type Hex } from "viem";
 import { clearinghouseAbi } from "../abi/clearinghouse.js";
 import { parseSubaccountId } from "../actions/decodeLucentLogs.js";
 import type { InvalidParameterError, LucentRpcError, UnknownMarketError } from "../actions/errors.js";
@@ -168,7 +168,7 @@ async function readSidePositions(
   return rows.filter((row): row is AdlPosition & { subaccountId: Hex } => row !== undefined);
 }
 
-/** One side in the market's policy order. `positions` are in ascending id order. */
+/** One side of a market (same-sign positions) in the market's policy order, with ranks and indicators. */
 export function rankSide(
   market: Pick<Market, "kind" | "multiplier" | "collateral" | "adlPolicy">,
   mark: bigint,
@@ -176,7 +176,7 @@ export function rankSide(
 ): AdlRankingEntry[] {
   const n = positions.length;
   const entry = (p: AdlPosition, score: bigint | null, rank: number): AdlRankingEntry => {
-    const id = p.subaccountId as Hex;
+    const id = typeof p.subaccountId === "bigint" ? numberToHex(p.subaccountId, { size: 32 }) : p.subaccountId;
     const parts = parseSubaccountId(id);
     return {
       subaccountId: id,
@@ -191,7 +191,7 @@ export function rankSide(
     };
   };
   if (market.adlPolicy === AdlPolicy.ProRata) {
-    const byId = [...positions].sort((a, b) => compareIds(a.subaccountId as Hex, b.subaccountId as Hex));
+    const byId = [...positions].sort((a, b) => compareIds(a.subaccountId, b.subaccountId));
     return byId.map((p, rank) => entry(p, null, rank));
   }
   const { kind, multiplier } = market;
@@ -199,7 +199,7 @@ export function rankSide(
   return ranked.map((p) => entry(p, p.score, p.rank));
 }
 
-function compareIds(a: Hex, b: Hex): number {
+function compareIds(a: Hex | bigint, b: Hex | bigint): number {
   const x = BigInt(a);
   const y = BigInt(b);
   return x < y ? -1 : x > y ? 1 : 0;
