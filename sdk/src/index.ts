@@ -149,3 +149,34 @@ export {
   type EncodeLiquidationFillsReturnType,
   type EncodeLiquidationFillsErrorType,
 } from "./orders/encodeLiquidationFills.js";
+export {
+  getAdlRanking,
+  rankSide,
+  AdlSideCountMismatchError,
+  type AdlSideName,
+  type AdlRankingEntry,
+  type GetAdlRankingParameters,
+  type GetAdlRankingReturnType,
+  type GetAdlRankingErrorType,
+} from "./adl/getAdlRanking.js";
+export {
+  auditAdl,
+  type AdlAuditResult,
+  type AdlDiscrepancy,
+  type AdlCounterpartyClaim,
+  type AuditAdlParameters,
+  type AuditAdlReturnType,
+  type AuditAdlErrorType,
+} from "./adl/auditAdl.js";
+export {
+  getInsuranceVault,
+  summarizeFlows,
+  InsuranceFlowReason,
+  INSURANCE_FLOW_REASON_NAMES,
+  type InsuranceFlowReasonName,
+  type InsuranceFlowSummary,
+  type InsuranceVaultState,
+  type GetInsuranceVaultParameters,
+  type GetInsuranceVaultReturnType,
+  type GetInsuranceVaultErrorType,
+} from "./actions/getInsuranceVault.js";
