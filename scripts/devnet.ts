@@ -1,28 +1,82 @@
-// `npm run devnet`: a local Lucent chain on http://127.0.0.1:8545.
+// `npm run devnet`: a local Lucent exchange — chain on http://127.0.0.1:8545, keeper on :8787.
 //
 // Starts Hardhat's EDR JSON-RPC server in this process (`network.createServer`, what `hardhat node`
 // runs), deploys ignition/modules/Lucent.ts to it over the `localhost` network, seeds the index
-// prices, registers a keeper, funds five traders and prints the addresses and keys. Keeps the index
-// fresh until Ctrl-C, then stops the server and exits with code 0.
+// prices, registers a keeper, funds five traders and prints the addresses and keys. Then, in this
+// process: a keeper node (intake API, matching, batch posting, liquidation), the price feeder (the
+// three reporters feed the median index from a price path) and a demo market maker (trader #9
+// quotes all three markets through the keeper API). Ctrl-C stops everything and exits with code 0.
 //
 // Every role is one of the node's default (well-known, public) accounts:
-//   #0 admin/deployer · #1–#3 price reporters · #4 keeper · #5–#9 traders.
+//   #0 admin/deployer · #1–#3 price reporters · #4 keeper · #5–#9 traders (#9: the demo maker)
+//   #10–#14: the crash scenario's LP, victims and shorts.
+//
+// Options (after `npm run devnet --`):
+//   --scenario crash     after start-up, run scripts/scenarios/crash.ts (liquidation, backstop
+//                        takeover, ADL, audit) and exit 0 when it succeeds (1 if not)
+//   --keep               with --scenario: keep running afterwards
+//   --price-path <name>  constant (default: the seed prices with ±5 bps noise) or crash
 //
 // Environment:
-//   LUCENT_DEVNET_PRICE_HEARTBEAT  seconds between index re-reports (default 30; 0 = never). The
+//   LUCENT_DEVNET_PORT             JSON-RPC port (default 8545)
+//   LUCENT_DEVNET_KEEPER_PORT      keeper API port (default 8787)
+//   LUCENT_DEVNET_KEEPER           0: start no keeper, feeder or market maker (run `npm run keeper`
+//                                  yourself; the index is then re-reported on the heartbeat only)
+//   LUCENT_DEVNET_KEEPER_LOG       the keeper's pino level (default warn; info shows every batch)
+//   LUCENT_DEVNET_MARKET_MAKER     0: no demo market maker
+//   LUCENT_DEVNET_PRICE_HEARTBEAT  seconds between index reports (default 10; 0 = never). The
 //                                  markets treat an index older than 120 s as stale.
+//   LUCENT_DEVNET_DEPLOYMENT_ID    Ignition deployment folder (default chain-<chain id>)
 //   LUCENT_LISTING_DELAY           execution delay of the LISTER role in seconds (default 60).
 import { rm } from "node:fs/promises";
 import path from "node:path";
+import { parseArgs } from "node:util";
 import hre from "hardhat";
-import { bytesToHex, formatEther, formatUnits, getAddress, maxUint256, type Address, type Hex } from "viem";
-import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import {
+  bytesToHex,
+  createPublicClient,
+  defineChain,
+  formatEther,
+  formatUnits,
+  getAddress,
+  http,
+  maxUint256,
+  type Address,
+  type Hex,
+} from "viem";
+import { mnemonicToAccount, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import LucentModule, { COLLATERAL_DECIMALS, Collateral, DEFAULTS, MarketKind } from "../ignition/modules/Lucent.js";
-import { subaccountId } from "../sdk/src/index.js";
+import { createLucentClient, getMarkets, lucentDomain, subaccountId } from "../sdk/src/index.js";
+import { keeperConfigSchema } from "../keeper/src/config.js";
+import { createLogger, type LogLevel } from "../keeper/src/log.js";
+import { createKeeperNode, type KeeperNode } from "../keeper/src/node.js";
+import { MarketMaker } from "../keeper/src/bots/marketMaker.js";
+import { PriceFeeder, namedPricePath } from "../keeper/src/bots/priceFeeder.js";
+import { runCrashScenario } from "./scenarios/crash.js";
+
+const { values: args } = parseArgs({
+  // `hardhat run` passes no arguments to a script: package.json's `devnet` hands them over in LUCENT_DEVNET_ARGS.
+  args: (process.env.LUCENT_DEVNET_ARGS ?? "").split(/\s+/).filter((a) => a !== ""),
+  options: {
+    scenario: { type: "string" },
+    keep: { type: "boolean", default: false },
+    "price-path": { type: "string", default: "constant" },
+  },
+  strict: true,
+});
+if (args.scenario !== undefined && args.scenario !== "crash") {
+  console.error(`unknown scenario "${args.scenario}" (crash)`);
+  process.exit(2);
+}
+const pricePath = namedPricePath(args["price-path"]);
 
 const HOST = "127.0.0.1";
-const PORT = 8545;
+const PORT = Number(process.env.LUCENT_DEVNET_PORT ?? 8545);
 const RPC_URL = `http://${HOST}:${PORT}`;
+const KEEPER_PORT = Number(process.env.LUCENT_DEVNET_KEEPER_PORT ?? 8787);
+const startKeeper = process.env.LUCENT_DEVNET_KEEPER !== "0";
+const startMaker = startKeeper && process.env.LUCENT_DEVNET_MARKET_MAKER !== "0";
+const keeperLogLevel = (process.env.LUCENT_DEVNET_KEEPER_LOG ?? "warn") as LogLevel;
 const SERVED_NETWORK = "default";
 
 const WAD = 10n ** 18n;
@@ -34,8 +88,9 @@ const TRADER_FUNDS = {
   XBT: { mint: 100n * 10n ** 8n, deposit: 90n * 10n ** 8n },
 } as const;
 const ROLES = { admin: 0, reporters: [1, 2, 3], keeper: 4, traders: [5, 6, 7, 8, 9] } as const;
+const MARKET_MAKER = 9;
 
-const heartbeatSeconds = Number(process.env.LUCENT_DEVNET_PRICE_HEARTBEAT ?? 30);
+const heartbeatSeconds = Number(process.env.LUCENT_DEVNET_PRICE_HEARTBEAT ?? 10);
 const listingDelay = Number(process.env.LUCENT_LISTING_DELAY ?? DEFAULTS.listingDelay);
 
 // ------------------------------------------------------------------------------------------ node
@@ -51,6 +106,9 @@ try {
 let connection: Awaited<ReturnType<typeof hre.network.create>> | undefined;
 let stopping: Promise<void> | undefined;
 let heartbeat: NodeJS.Timeout | undefined;
+let keeperNode: KeeperNode | undefined;
+let feeder: PriceFeeder | undefined;
+let maker: MarketMaker | undefined;
 const stopped = new Promise<NodeJS.Signals>((resolve) => {
   let first: number | undefined;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -73,6 +131,11 @@ async function stop(code: number): Promise<void> {
   setTimeout(() => process.exit(code), 10_000).unref();
   stopping ??= (async () => {
     clearInterval(heartbeat);
+    // The maker first (it cancels its quotes over the API), then the node (intake, loops, journal).
+    await maker?.stop().catch(() => undefined);
+    await keeperNode?.stop().catch(() => undefined);
+    // A feeder outside the node (no keeper) stops here; inside the node, the node stopped it.
+    await feeder?.stop().catch(() => undefined);
     await connection?.close().catch(() => undefined);
     await server.close();
   })();
@@ -83,8 +146,20 @@ async function stop(code: number): Promise<void> {
 try {
   const chainId = await waitForRpc(RPC_URL, 10_000);
   console.log(`EDR JSON-RPC node on ${RPC_URL} (chain ${chainId})`);
-  connection = await hre.network.create("localhost");
-  await main(connection);
+  connection = await hre.network.create({ network: "localhost", override: { url: RPC_URL } });
+  const scenario = await main(connection);
+  if (scenario !== undefined) {
+    const ok = await Promise.race([scenario, stopped.then(() => undefined)]);
+    if (ok === false) {
+      await stop(1);
+      process.exit(1);
+    }
+    if (ok === true && !args.keep) {
+      console.log("\nScenario done: stopping the devnet (--keep keeps it running).");
+      await stop(0);
+      process.exit(0);
+    }
+  }
 } catch (error) {
   console.error(error);
   await stop(1);
@@ -97,7 +172,8 @@ console.log("Devnet stopped.");
 
 // ------------------------------------------------------------------------------------------ setup
 
-async function main({ viem, ignition }: NonNullable<typeof connection>): Promise<void> {
+/** Deploys, funds, starts the off-chain services; returns the scenario's outcome (true: it succeeded), if one runs. */
+async function main({ viem, ignition }: NonNullable<typeof connection>): Promise<Promise<boolean> | undefined> {
   const publicClient = await viem.getPublicClient();
   const wallets = await viem.getWalletClients();
   const keys = await defaultAccountKeys();
@@ -114,9 +190,11 @@ async function main({ viem, ignition }: NonNullable<typeof connection>): Promise
 
   // The chain is new: a journal from an earlier devnet run describes contracts that no longer exist.
   const chainId = await publicClient.getChainId();
-  await rm(path.join(hre.config.paths.ignition, "deployments", `chain-${chainId}`), { recursive: true, force: true });
+  const deploymentId = process.env.LUCENT_DEVNET_DEPLOYMENT_ID ?? `chain-${chainId}`;
+  await rm(path.join(hre.config.paths.ignition, "deployments", deploymentId), { recursive: true, force: true });
   console.log("Deploying ignition/modules/Lucent.ts ...");
   const lucent = await ignition.deploy(LucentModule, {
+    deploymentId,
     parameters: {
       Lucent: {
         admin: admin.account.address,
@@ -222,8 +300,9 @@ async function main({ viem, ignition }: NonNullable<typeof connection>): Promise
     `\nKeeper ${getAddress(keeper.account.address)} is registered (bond ${formatEther(KEEPER_BOND)} ETH; next batch index ${await lucent.clearinghouse.read.nextBatchIndex([keeper.account.address])}).`,
   );
   console.log(`Listing changes need the LISTER role's ${listingDelay} s delay: AccessManager.schedule, then execute.`);
-  console.log(`Ignition journal: ignition/deployments/chain-${chainId}/ (deployed_addresses.json)`);
+  console.log(`Ignition journal: ignition/deployments/${deploymentId}/ (deployed_addresses.json)`);
 
+  if (startKeeper) return startServices({ chainId, lucent, keys });
   if (heartbeatSeconds > 0) {
     console.log(`Re-reporting the index every ${heartbeatSeconds} s to keep it fresh.`);
     let busy = false;
@@ -237,7 +316,170 @@ async function main({ viem, ignition }: NonNullable<typeof connection>): Promise
         });
     }, heartbeatSeconds * 1000);
   }
+  console.log(
+    `\nDevnet ready on ${RPC_URL} (chain ${chainId}), no keeper (LUCENT_DEVNET_KEEPER=0). Press Ctrl-C to stop.`,
+  );
+  return undefined;
+}
+
+// ------------------------------------------------------------------------------------------ services
+
+type Deployment = Record<
+  "clearinghouse" | "registry" | "keeperRegistry" | "btcOracle" | "ethOracle" | "usd" | "usdVault",
+  { address: Address }
+>;
+
+/**
+ * The off-chain half, in this process: the keeper node (with its liquidator), the price feeder as one of
+ * the node's loops, and the demo market maker as a client of the node's API. Then the scenario, if any.
+ */
+async function startServices({
+  chainId,
+  lucent,
+  keys,
+}: {
+  chainId: number;
+  lucent: Deployment;
+  keys: { address: Address; privateKey: Hex }[];
+}): Promise<Promise<boolean> | undefined> {
+  const account = (i: number): PrivateKeyAccount => {
+    const key = keys[i];
+    if (key === undefined) throw new Error(`the node has no account #${i}`);
+    return privateKeyToAccount(key.privateKey);
+  };
+  const chain = defineChain({
+    id: chainId,
+    name: "Lucent devnet",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [RPC_URL] } },
+  });
+  const addresses = {
+    clearinghouse: lucent.clearinghouse.address,
+    marketRegistry: lucent.registry.address,
+    keeperRegistry: lucent.keeperRegistry.address,
+  };
+  const config = keeperConfigSchema.parse({
+    rpcUrls: [RPC_URL],
+    chainId,
+    privateKey: keys[ROLES.keeper]!.privateKey,
+    addresses,
+    api: { host: HOST, port: KEEPER_PORT },
+    // A fresh chain every run: a journal from an earlier run would describe another deployment.
+    journal: { path: ":memory:" },
+    tx: { restartWaitMs: 0 },
+    log: { level: keeperLogLevel },
+  });
+  const logger = createLogger({ level: config.log.level });
+  const reader = createPublicClient({ chain, transport: http(RPC_URL), pollingInterval: 100 });
+  const client = createLucentClient({ publicClient: reader, addresses });
+  const markets = await getMarkets(client);
+  const priceFeeder = new PriceFeeder({
+    rpcUrl: RPC_URL,
+    chain,
+    reporters: ROLES.reporters.map(account),
+    feeds: [
+      { name: "btc", oracle: lucent.btcOracle.address, base: INDEX_PRICES.btc },
+      { name: "eth", oracle: lucent.ethOracle.address, base: INDEX_PRICES.eth },
+    ],
+    path: pricePath,
+    intervalMs: Math.max(heartbeatSeconds, 1) * 1000,
+    lucent: client,
+    markets,
+    onError: (error) => console.error("price feeder:", error instanceof Error ? error.message.split("\n")[0] : error),
+  });
+  feeder = priceFeeder;
+  keeperNode = await createKeeperNode(config, {
+    logger,
+    extraBots: (ctx) => {
+      // The feeder publishes index, mark and funding on the node's pub/sub.
+      priceFeeder.publishTo(ctx.publish);
+      return heartbeatSeconds > 0 ? [priceFeeder] : [];
+    },
+  });
+  await keeperNode.start();
+  const api = keeperNode.api!.url;
+  const domain = lucentDomain({ chainId, clearinghouse: lucent.clearinghouse.address });
+  if (startMaker) {
+    maker = new MarketMaker({
+      apiUrl: api,
+      account: account(MARKET_MAKER),
+      domain,
+      lucent: client,
+      markets,
+      onError: (error) => console.error("market maker:", error instanceof Error ? error.message.split("\n")[0] : error),
+    });
+    await maker.start();
+  }
+
+  const trader = keys[ROLES.traders[0]]!;
+  printTable(
+    "Services",
+    ["service", "where"],
+    [
+      ["JSON-RPC (EDR)", RPC_URL],
+      ["keeper API (orders, cancels)", `${api}/orders · ${api}/cancels · ${api}/orders/:hash`],
+      ["keeper WebSocket", `${api.replace(/^http/, "ws")}/ws  (book|trades|mark|index|funding|cascade:<market>)`],
+      ["keeper health", `${api}/health`],
+      ["keeper metrics (Prometheus)", `${api}/metrics`],
+      ["keeper", `${getAddress(keys[ROLES.keeper]!.address)} (#${ROLES.keeper}): matching, batch posting, liquidation`],
+      [
+        "price feeder",
+        heartbeatSeconds > 0
+          ? `reporters #1–#3, "${args["price-path"]}" path, every ${heartbeatSeconds} s`
+          : "off (LUCENT_DEVNET_PRICE_HEARTBEAT=0)",
+      ],
+      [
+        "demo market maker",
+        startMaker
+          ? `${getAddress(keys[MARKET_MAKER]!.address)} (#${MARKET_MAKER}): 3 levels a side, every market`
+          : "off",
+      ],
+    ],
+  );
+  console.log(
+    `\nTry it (signs as trader #5 ${getAddress(trader.address)} by default):\n` +
+      `  npx lucent order place --market 0 --side buy --size 1 --price 100100 --keeper-url ${api} --rpc-url ${RPC_URL}\n` +
+      `  npx lucent account ${getAddress(trader.address)} --rpc-url ${RPC_URL}\n` +
+      `  curl -s ${api}/health`,
+  );
+
+  if (args.scenario === "crash") {
+    console.log("");
+    return runCrashScenario({
+      rpcUrl: RPC_URL,
+      chain,
+      lucent: client,
+      domain,
+      apiUrl: api,
+      usdToken: lucent.usd.address,
+      usdVault: lucent.usdVault.address,
+      feeder: priceFeeder,
+      marketMaker: maker,
+      account,
+      log: (line) => console.log(line),
+    }).then(
+      (result) => {
+        const ok =
+          result.liquidated.length > 0 &&
+          result.takeovers.length > 0 &&
+          result.deleveraged.length > 0 &&
+          result.audit.length > 0 &&
+          result.audit.every((r) => r.status === "verified");
+        console.log(
+          ok
+            ? "\nSCENARIO OK: liquidation, backstop takeover and ADL happened; every ADL verified."
+            : "\nSCENARIO FAILED: see above.",
+        );
+        return ok;
+      },
+      (error: unknown) => {
+        console.error("SCENARIO FAILED:", error);
+        return false;
+      },
+    );
+  }
   console.log(`\nDevnet ready on ${RPC_URL} (chain ${chainId}). Press Ctrl-C to stop.`);
+  return undefined;
 }
 
 // ------------------------------------------------------------------------------------------ helpers
