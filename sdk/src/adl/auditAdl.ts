@@ -155,6 +155,7 @@ async function recompute(
   const market = markets[marketId];
   if (market === undefined) throw new Unverifiable(`Market ${marketId} was not listed at block ${before}.`);
   await checkBlockIsolation(client, d, markets);
+  checkTransactionIsolation(d, history);
 
   // The markets as the transaction saw them: the liquidated market's mark is the event's, its funding index the
   // one its `MarketUpdated` (same transaction) wrote; the others' as they stood at the end of the block.
@@ -270,6 +271,35 @@ async function recompute(
   const rankOf = (c: AdlAllocation) => c.rank ?? idRank.get((c.subaccountId as Hex).toLowerCase())!;
   discrepancies.push(...compareAdlSelection({ expected, actual, sideLong, policy: market.adlPolicy, rankOf }));
   return { expected, discrepancies };
+}
+
+/**
+ * Fails if the chain shows the clearinghouse doing anything else earlier in the liquidation's transaction than
+ * this liquidation's book fills (settled or skipped) and backstop (e.g. a contract that batches liquidations):
+ * the replay applies only those.
+ */
+function checkTransactionIsolation(d: Deleveraged, history: readonly LucentEvent[]): void {
+  const { account, marketId } = d.args;
+  const other = history.find((e) => {
+    if (e.transactionHash !== d.transactionHash || e.logIndex >= d.logIndex) return false;
+    switch (e.eventName) {
+      case "FillSettled":
+        return !(e.fill.market === marketId && sameId(e.args.taker, account));
+      case "BackstopTakeover":
+        return !(e.args.marketId === marketId && sameId(e.args.account, account));
+      case "FillSkipped":
+      case "InsuranceFlow":
+        return false;
+      default:
+        return true;
+    }
+  });
+  if (other !== undefined) {
+    throw new Unverifiable(
+      `The transaction emitted ${other.eventName} (log ${other.logIndex}) before this ADL: ` +
+        "the replay cannot apply what else it changed.",
+    );
+  }
 }
 
 /** Fails unless no Lucent contract emitted a log in block N before the liquidation's transaction. */
