@@ -302,7 +302,7 @@ async function main({ viem, ignition }: NonNullable<typeof connection>): Promise
   console.log(`Listing changes need the LISTER role's ${listingDelay} s delay: AccessManager.schedule, then execute.`);
   console.log(`Ignition journal: ignition/deployments/${deploymentId}/ (deployed_addresses.json)`);
 
-  if (startKeeper) return startServices({ chainId, lucent, keys });
+  if (startKeeper) return startServices({ chainId, deploymentId, lucent, keys });
   if (heartbeatSeconds > 0) {
     console.log(`Re-reporting the index every ${heartbeatSeconds} s to keep it fresh.`);
     let busy = false;
@@ -335,10 +335,12 @@ type Deployment = Record<
  */
 async function startServices({
   chainId,
+  deploymentId,
   lucent,
   keys,
 }: {
   chainId: number;
+  deploymentId: string;
   lucent: Deployment;
   keys: { address: Address; privateKey: Hex }[];
 }): Promise<Promise<boolean> | undefined> {
@@ -436,10 +438,11 @@ async function startServices({
       ],
     ],
   );
+  const extra = `${RPC_URL === "http://127.0.0.1:8545" ? "" : ` --rpc ${RPC_URL}`}${deploymentId === `chain-${chainId}` ? "" : ` --deployment ignition/deployments/${deploymentId}/deployed_addresses.json`}`;
   console.log(
     `\nTry it (signs as trader #5 ${getAddress(trader.address)} by default):\n` +
-      `  npx lucent order place --market 0 --side buy --size 1 --price 100100 --keeper-url ${api} --rpc-url ${RPC_URL}\n` +
-      `  npx lucent account ${getAddress(trader.address)} --rpc-url ${RPC_URL}\n` +
+      `  npx lucent order place --market BTC-USD --side buy --size 1 --price 100100${api === "http://127.0.0.1:8787" ? "" : ` --keeper-url ${api}`}${extra}\n` +
+      `  npx lucent account ${getAddress(trader.address)}${extra}\n` +
       `  curl -s ${api}/health`,
   );
 

@@ -156,7 +156,7 @@ export class PriceFeeder implements Bot {
           if (!this.stopped) this.timer = setTimeout(loop, this.o.intervalMs ?? 10_000);
         });
     };
-    this.timer = setTimeout(loop, this.o.intervalMs ?? 10_000);
+    loop(); // the first round now, so /health sees a heartbeat from the start
   }
 
   async stop(): Promise<void> {

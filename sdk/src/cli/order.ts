@@ -1,0 +1,167 @@
+// `lucent order place`: signs an order (EIP-712, locally) and sends it to a keeper's API (`POST /orders`);
+// prints the keeper's acknowledgement. Defaults fit `npm run devnet`: the devnet's deployment file, the
+// chain on 127.0.0.1:8545, the keeper on 127.0.0.1:8787 and trader #5's well-known Hardhat key.
+//
+// `sdk/src/cli/main.ts` runs the program through `runCli` below, which is `program.ts`'s program with
+// `registerOrderCommands` added (so `createProgram` stays as it is for the other commands' tests).
+import { Command, CommanderError, Option } from "commander";
+import { createPublicClient, http, parseUnits, zeroAddress, type Address, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { getMarkets } from "../actions/getMarkets.js";
+import { createLucentClient } from "../clients/createLucentClient.js";
+import { loadDevnetAddresses } from "../clients/loadDevnetAddresses.js";
+import { LucentError } from "../errors.js";
+import { signOrder } from "../orders/signOrder.js";
+import { OrderFlags, lucentDomain, type Order } from "../orders/types.js";
+import { DEFAULT_RPC_URL } from "./live.js";
+import { EXIT_USAGE, createProgram } from "./program.js";
+
+/** Hardhat's well-known account #5 (the devnet's first trader). Public: never use it on a real network. */
+export const DEVNET_TRADER_KEY: Hex = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
+export const DEFAULT_KEEPER_URL = "http://127.0.0.1:8787";
+
+type PlaceOptions = {
+  market: string;
+  side: "buy" | "sell";
+  size: string;
+  price: string;
+  subaccount: string;
+  postOnly?: boolean;
+  reduceOnly?: boolean;
+  ioc?: boolean;
+  expiresIn: string;
+  nonce?: string;
+  privateKey: string;
+  keeperUrl: string;
+  rpc: string;
+  deployment?: string;
+  clearinghouse?: Address;
+  marketRegistry?: Address;
+  json?: boolean;
+};
+
+class OrderInputError extends LucentError {
+  override name = "OrderInputError";
+}
+
+export function registerOrderCommands(
+  program: Command,
+  { out = (t: string) => process.stdout.write(`${t}\n`) }: { out?: (text: string) => void } = {},
+): Command {
+  const order = program.command("order").description("Sign orders and send them to a keeper");
+  order
+    .command("place")
+    .description("sign an order with a private key and POST it to a keeper's API; prints the acknowledgement")
+    .requiredOption("--market <market>", "market id or symbol (BTC-USD, XBTUSD, ETHUSD)")
+    .addOption(new Option("--side <side>", "buy or sell").choices(["buy", "sell"]).makeOptionMandatory())
+    .requiredOption("--size <contracts>", "contracts (an integer, a multiple of the lot size)")
+    .requiredOption("--price <price>", "limit price in quote units, e.g. 100100 or 4000.05")
+    .option("--subaccount <n>", "subaccount index", "0")
+    .option("--post-only", "maker only: refused if it would cross")
+    .option("--reduce-only", "only reduces the position")
+    .option("--ioc", "immediate or cancel: fills what it can, never rests")
+    .option("--expires-in <seconds>", "expiry, seconds from now", "3600")
+    .option("--nonce <n>", "order nonce (default: from the clock; single use per subaccount)")
+    .option("--private-key <key>", "the trader's key (default: devnet trader #5's well-known key)", DEVNET_TRADER_KEY)
+    .option("--keeper-url <url>", "the keeper API", DEFAULT_KEEPER_URL)
+    .option("--rpc <url>", "JSON-RPC endpoint (chain id, market)", DEFAULT_RPC_URL)
+    .option("--deployment <file>", "Ignition deployed_addresses.json (default: the devnet's)")
+    .option("--clearinghouse <address>", "Clearinghouse address (overrides the deployment file)")
+    .option("--market-registry <address>", "MarketRegistry address (overrides the deployment file)")
+    .option("--json", "print the acknowledgement as one JSON object")
+    .action(async (o: PlaceOptions) => {
+      if (!/^0x[0-9a-fA-F]{64}$/.test(o.privateKey))
+        throw new OrderInputError("--private-key: expected 32 bytes of hex");
+      if (!/^\d+$/.test(o.size) || BigInt(o.size) === 0n)
+        throw new OrderInputError("--size: expected a positive integer");
+      if (!/^\d+(\.\d+)?$/.test(o.price)) throw new OrderInputError("--price: expected a positive decimal");
+      const account = privateKeyToAccount(o.privateKey as Hex);
+      const addresses =
+        o.clearinghouse !== undefined && o.marketRegistry !== undefined
+          ? { clearinghouse: o.clearinghouse, marketRegistry: o.marketRegistry }
+          : {
+              ...loadDevnetAddresses(o.deployment === undefined ? {} : { file: o.deployment }),
+              ...(o.clearinghouse === undefined ? {} : { clearinghouse: o.clearinghouse }),
+              ...(o.marketRegistry === undefined ? {} : { marketRegistry: o.marketRegistry }),
+            };
+      const publicClient = createPublicClient({ transport: http(o.rpc) });
+      const client = createLucentClient({ publicClient, addresses });
+      const chainId = await publicClient.getChainId();
+      const markets = await getMarkets(client);
+      const market = markets.find(
+        (m) => String(m.id) === o.market || m.symbol.toLowerCase() === o.market.toLowerCase(),
+      );
+      if (market === undefined)
+        throw new OrderInputError(`--market: no market ${o.market} (${markets.map((m) => m.symbol).join(", ")})`);
+      const limitPrice = parseUnits(o.price, 18);
+      if (limitPrice === 0n || limitPrice % market.tickSize !== 0n)
+        throw new OrderInputError(`--price: must be a positive multiple of the tick ${Number(market.tickSize) / 1e18}`);
+      const flags =
+        (o.postOnly ? OrderFlags.POST_ONLY : 0) |
+        (o.reduceOnly ? OrderFlags.REDUCE_ONLY : 0) |
+        (o.ioc ? OrderFlags.IOC : 0);
+      const order: Order = {
+        trader: account.address,
+        subaccount: Number(o.subaccount),
+        market: market.id,
+        isBuy: o.side === "buy",
+        size: BigInt(o.size),
+        limitPrice,
+        flags,
+        nonce:
+          o.nonce === undefined
+            ? BigInt(Date.now()) * 1_000n + BigInt(Math.floor(Math.random() * 1_000))
+            : BigInt(o.nonce),
+        expiry: Math.floor(Date.now() / 1000) + Number(o.expiresIn),
+        keeper: zeroAddress,
+      };
+      const domain = lucentDomain({ chainId, clearinghouse: addresses.clearinghouse });
+      const { signature, hash } = await signOrder({ signer: account, domain, order });
+      const response = await fetch(`${o.keeperUrl.replace(/\/$/, "")}/orders`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          order: {
+            ...order,
+            size: order.size.toString(),
+            limitPrice: order.limitPrice.toString(),
+            nonce: order.nonce.toString(),
+          },
+          signature,
+          domain: { chainId, verifyingContract: addresses.clearinghouse },
+        }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      const ack = (await response.json()) as { ok: boolean; hash?: Hex; status?: string; error?: unknown };
+      if (o.json) out(JSON.stringify({ ...ack, orderHash: hash, trader: account.address, market: market.symbol }));
+      else if (ack.ok)
+        out(
+          `${ack.status ?? "accepted"}: ${o.side} ${o.size} ${market.symbol} @ ${o.price} by ${account.address}\norder ${ack.hash ?? hash}\nstatus: curl -s ${o.keeperUrl.replace(/\/$/, "")}/orders/${ack.hash ?? hash}`,
+        );
+      else out(`refused: ${JSON.stringify(ack.error)}`);
+      if (!ack.ok) process.exitCode = 1;
+    });
+  return program;
+}
+
+/** `program.ts`'s `runCli` with the order commands: same exit codes and one-line errors. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = registerOrderCommands(createProgram());
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return 0;
+      const message = error.code === "commander.help" ? "error: missing command (see --help)" : error.message;
+      return fail(message, EXIT_USAGE);
+    }
+    if (error instanceof LucentError) return fail(`error: ${error.shortMessage}`, EXIT_USAGE);
+    return fail(`error: ${error instanceof Error ? error.message : String(error)}`, 1);
+  }
+}
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`${message.replace(/\s*\n\s*/g, " ").trim()}\n`);
+  return code;
+}
