@@ -1,10 +1,8 @@
 // `lucent order place`: signs an order (EIP-712, locally) and sends it to a keeper's API (`POST /orders`);
 // prints the keeper's acknowledgement. Defaults fit `npm run devnet`: the devnet's deployment file, the
 // chain on 127.0.0.1:8545, the keeper on 127.0.0.1:8787 and trader #5's well-known Hardhat key.
-//
-// `sdk/src/cli/main.ts` runs the program through `runCli` below, which is `program.ts`'s program with
-// `registerOrderCommands` added (so `createProgram` stays as it is for the other commands' tests).
-import { Command, CommanderError, Option } from "commander";
+// Registered by `program.ts`'s `createProgram` with the calc and live commands.
+import { Command, Option } from "commander";
 import { createPublicClient, http, parseUnits, zeroAddress, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { getMarkets } from "../actions/getMarkets.js";
@@ -14,7 +12,6 @@ import { LucentError } from "../errors.js";
 import { signOrder } from "../orders/signOrder.js";
 import { OrderFlags, lucentDomain, type Order } from "../orders/types.js";
 import { DEFAULT_RPC_URL } from "./live.js";
-import { EXIT_USAGE, createProgram } from "./program.js";
 
 /** Hardhat's well-known account #5 (the devnet's first trader). Public: never use it on a real network. */
 export const DEVNET_TRADER_KEY: Hex = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
@@ -142,26 +139,4 @@ export function registerOrderCommands(
       if (!ack.ok) process.exitCode = 1;
     });
   return program;
-}
-
-/** `program.ts`'s `runCli` with the order commands: same exit codes and one-line errors. */
-export async function runCli(argv: readonly string[]): Promise<number> {
-  const program = registerOrderCommands(createProgram());
-  try {
-    await program.parseAsync([...argv], { from: "user" });
-    return typeof process.exitCode === "number" ? process.exitCode : 0;
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return 0;
-      const message = error.code === "commander.help" ? "error: missing command (see --help)" : error.message;
-      return fail(message, EXIT_USAGE);
-    }
-    if (error instanceof LucentError) return fail(`error: ${error.shortMessage}`, EXIT_USAGE);
-    return fail(`error: ${error instanceof Error ? error.message : String(error)}`, 1);
-  }
-}
-
-function fail(message: string, code: number): number {
-  process.stderr.write(`${message.replace(/\s*\n\s*/g, " ").trim()}\n`);
-  return code;
 }

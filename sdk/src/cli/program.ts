@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import { LucentError } from "../errors.js";
 import { registerCalcCommands } from "./calc.js";
 import { registerLiveCommands } from "./live.js";
+import { registerOrderCommands } from "./order.js";
 
 export const EXIT_USAGE = 2;
 
@@ -19,6 +20,7 @@ export function createProgram(): Command {
     .showSuggestionAfterError(false);
   registerCalcCommands(program);
   registerLiveCommands(program);
+  registerOrderCommands(program);
   return program;
 }
 
