@@ -525,7 +525,9 @@ describe("liquidation against the book (SPEC §6.1)", () => {
     });
     const book = encodeLiquidationFills({ fills: [{ size: e.bookTarget, maker: bid }] });
     const before = await stateOf(f, [victim, f.id(f.mia, USD)]);
-    expect(await revertOf(liquidate(f, { account: victim, market: BTCUSD, book }), await errorAbi())).toEqual({
+    // The ABI first: a call's promise created before another await could reject with no handler yet.
+    const abi = await errorAbi();
+    expect(await revertOf(liquidate(f, { account: victim, market: BTCUSD, book }), abi)).toEqual({
       errorName: "LiquidationPriceOutsideBand",
       args: [0n, price, e.mark - band, e.mark + band],
     });
@@ -548,7 +550,9 @@ describe("liquidation against the book (SPEC §6.1)", () => {
     });
     const book = encodeLiquidationFills({ fills: [{ size: e.bookTarget, maker: bid }] });
     const before = await stateOf(f, [victim, f.id(f.mia, USD)]);
-    expect(await revertOf(liquidate(f, { account: victim, market: BTCUSD, book }), await errorAbi())).toEqual({
+    // The ABI first: a call's promise created before another await could reject with no handler yet.
+    const abi = await errorAbi();
+    expect(await revertOf(liquidate(f, { account: victim, market: BTCUSD, book }), abi)).toEqual({
       errorName: "LiquidationPriceBeyondBankruptcy",
       args: [0n, price, e.bankruptcy],
     });
@@ -571,7 +575,9 @@ describe("liquidation against the book (SPEC §6.1)", () => {
     const book = encodeLiquidationFills({ fills: [{ size: 10n, maker: ask }] });
     const before = await stateOf(f, [victim, f.id(f.mia, USD)]);
     expect(e.bookTarget).toBeGreaterThan(10n);
-    expect(await revertOf(liquidate(f, { account: victim, market: BTCUSD, book }), await errorAbi())).toEqual({
+    // The ABI first: a call's promise created before another await could reject with no handler yet.
+    const abi = await errorAbi();
+    expect(await revertOf(liquidate(f, { account: victim, market: BTCUSD, book }), abi)).toEqual({
       errorName: "LiquidationInvalidBookFill",
       args: [0n],
     });
