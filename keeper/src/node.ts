@@ -284,6 +284,7 @@ export async function createKeeperNode(config: KeeperConfig, options: KeeperNode
         journal,
         markets: marketParams,
         sink: matcher,
+        books: matcher,
         heartbeats,
         keeper,
         ...(config.api.verifierThreads === undefined ? {} : { verifierThreads: config.api.verifierThreads }),

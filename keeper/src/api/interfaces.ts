@@ -22,6 +22,16 @@ export interface MarketParamsProvider {
   get(market: number): MarketParams | undefined;
 }
 
+/**
+ * A market's resting book, best levels first: `[price, size]` with the price in quote units (18-decimal
+ * values as plain numbers) and the size in contracts — what `lucent risk cascade` reads for D(Δ).
+ * Undefined when the market has no book.
+ */
+export type BookDepth = { bids: [number, number][]; asks: [number, number][] };
+export interface BookProvider {
+  depth(market: number, levels: number): BookDepth | undefined;
+}
+
 /** A margin estimate for a new order: allow it, or refuse with a reason. */
 export type MarginCheckResult = { ok: true } | { ok: false; reason: string };
 export type MarginCheck = (order: Order, hash: Hex) => MarginCheckResult | Promise<MarginCheckResult>;

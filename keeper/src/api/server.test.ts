@@ -15,6 +15,18 @@ heartbeats.beat("matcher");
 beforeAll(async () => {
   server = await startTestServer({
     heartbeats,
+    books: {
+      depth: (market, levels) =>
+        market === 0
+          ? {
+              bids: [
+                [99_990, 5],
+                [99_980, 7],
+              ].slice(0, levels) as [number, number][],
+              asks: [],
+            }
+          : undefined,
+    },
     marginCheck: (order) =>
       order.size >= 1_000_000n ? { ok: false, reason: "size exceeds the margin estimate" } : { ok: true },
   });
@@ -344,5 +356,16 @@ describe("intake: restart", () => {
     const replayed = server.sink.orders.length;
     expect(server.intake.replayOpenOrders()).toBe(server.journal.openOrders().length);
     expect(server.sink.orders.slice(replayed).map((o) => o.hash)).toContain(accepted.hash);
+  });
+});
+
+describe("intake: book depth for the cascade ratio", () => {
+  it("serves GET /book/:market as [price, size] levels, 404 for a market without a book, 400 on bad input", async () => {
+    const ok = await fetch(`${server.url}/book/0?levels=1`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ bids: [[99_990, 5]], asks: [] });
+    expect((await fetch(`${server.url}/book/7`)).status).toBe(404);
+    expect((await fetch(`${server.url}/book/x`)).status).toBe(400);
+    expect((await fetch(`${server.url}/book/0?levels=0`)).status).toBe(400);
   });
 });

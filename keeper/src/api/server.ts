@@ -6,7 +6,7 @@ import { SignatureVerifier } from "../crypto/verifierPool.js";
 import type { Journal } from "../store/journal.js";
 import { HTTP_STATUS, reject, RejectCode, type Rejection } from "./errors.js";
 import { Intake, type IntakeLimits, type IntakeResult } from "./intake.js";
-import type { HeartbeatRegistry, MarginCheck, MarketParamsProvider, OrderSink } from "./interfaces.js";
+import type { BookProvider, HeartbeatRegistry, MarginCheck, MarketParamsProvider, OrderSink } from "./interfaces.js";
 import { IntakeMetrics } from "./metrics.js";
 import { PubSub, type Subscriber } from "./pubsub.js";
 import { subscribeMessage, describeIssues } from "./schema.js";
@@ -22,6 +22,8 @@ export type IntakeServerOptions = {
   sink?: OrderSink;
   marginCheck?: MarginCheck;
   heartbeats?: HeartbeatRegistry;
+  /** Serves `GET /book/:market?levels=N` (the cascade ratio's depth); 404 without it. */
+  books?: BookProvider;
   keeper?: Address;
   limits?: Partial<IntakeLimits>;
   /** Signature verifier threads (default: one per core; 0: on the main thread). */
@@ -125,6 +127,22 @@ export async function startIntakeServer(options: IntakeServerOptions): Promise<I
     return reply.send(
       JSON.parse(JSON.stringify({ ok: true, ...o }, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))),
     );
+  });
+  app.get<{ Params: { market: string }; Querystring: { levels?: string } }>("/book/:market", async (request, reply) => {
+    const market = Number(request.params.market);
+    const levels = request.query.levels === undefined ? 50 : Number(request.query.levels);
+    if (!Number.isInteger(market) || market < 0 || !Number.isInteger(levels) || levels < 1 || levels > 1000) {
+      return reply
+        .status(400)
+        .send({ ok: false, error: { code: "malformed", message: "market id and levels 1–1000" } });
+    }
+    const depth = options.books?.depth(market, levels);
+    if (depth === undefined) {
+      return reply
+        .status(404)
+        .send({ ok: false, error: { code: "unknown_market", message: `no book for market ${market}` } });
+    }
+    return reply.send(depth);
   });
   app.get("/health", async (_request, reply) => {
     const at = now();

@@ -1,6 +1,6 @@
 import type { Address, Hex } from "viem";
 import type { Order } from "../../../sdk/src/index.js";
-import type { AcceptedOrder, MarketParamsProvider, OrderSink } from "../api/interfaces.js";
+import type { AcceptedOrder, BookDepth, MarketParamsProvider, OrderSink } from "../api/interfaces.js";
 import {
   CancelReason,
   MatchingEngine,
@@ -64,6 +64,17 @@ export class OrderMatcher extends NoopListener implements OrderSink {
     this._o = options;
     this._now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
     this.engine = new MatchingEngine({ listener: this });
+  }
+
+  /** The best `levels` of a market's book in quote units and contracts (the API's `GET /book/:market`). */
+  depth(market: number, levels: number): BookDepth | undefined {
+    const book = this.engine.book(market);
+    const params = this._o.markets.get(market);
+    if (book === undefined || params === undefined) return undefined;
+    const { bids, asks } = book.snapshot(levels);
+    const rows = (side: typeof bids): [number, number][] =>
+      side.map((l) => [Number(ticksToPrice(l.price, params.tickSize)) / 1e18, Number(BigInt(l.size) * params.lotSize)]);
+    return { bids: rows(bids), asks: rows(asks) };
   }
 
   /** Live (resting) orders. */

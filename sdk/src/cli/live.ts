@@ -455,8 +455,8 @@ export const DEFAULT_BOOK_URL = "http://127.0.0.1:8787";
 type DepthSnapshot = { bids: [number, number][]; asks: [number, number][] };
 
 /**
- * The absorbing sides' levels: `--depth-file` if given, else `GET <book-url>/book/<market>` if the keeper serves
- * it (its API has no such endpoint yet: only the WebSocket `book:<market>` channel), else no depth at all.
+ * The absorbing sides' levels: `--depth-file` if given, else the keeper's `GET <book-url>/book/<market>` if it
+ * answers, else no depth at all.
  */
 async function loadDepth(opts: CascadeOptions, marketId: number): Promise<{ depth: DepthSnapshot; source: string }> {
   if (opts.depthFile !== undefined) {
