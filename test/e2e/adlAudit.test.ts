@@ -6,123 +6,47 @@
 //
 // As in liquidation.test.ts the deployment sets `interestRate: 0` (no funding) and `keeperFeeShare: 1`.
 import hre from "hardhat";
-import { encodeFunctionData, parseEventLogs, zeroAddress, type Hex, type Log } from "viem";
+import { encodeFunctionData, parseEventLogs, type Hex, type Log } from "viem";
 import { describe, expect, it } from "vitest";
-import LucentModule, { AdlPolicy, DEFAULTS } from "../../ignition/modules/Lucent.js";
+import { AdlPolicy } from "../../ignition/modules/Lucent.js";
 import {
   applyTrade,
-  createLucentClient,
   mulRateUp,
   notional,
   signedValue,
-  encodeBatch,
   encodeLiquidationFills,
   getEvents,
-  lucentDomain,
-  signOrder,
   subaccountId,
-  type Fill,
   type LucentClient,
   type LucentEvent,
   type MarketKind,
-  type Order,
 } from "../../sdk/src/index.js";
 import { allocateAdl } from "../../sdk/src/adl/allocateAdl.js";
 import { auditAdl, type AdlAuditResult } from "../../sdk/src/adl/auditAdl.js";
 import { AdlSideCountMismatchError, getAdlRanking } from "../../sdk/src/adl/getAdlRanking.js";
+import { BTCUSD, BTC_PRICE, CRASH, deployBtcShorts, USD, USD_UNIT, WAD } from "./fixtures/btcShorts.js";
 
-const WAD = 10n ** 18n;
-const USD = 0;
-const BTCUSD = 0;
-const USD_UNIT = 10n ** 6n;
-const BTC_PRICE = 100_000n * WAD;
-const CRASH = 93_500n * WAD;
-const FAR_EXPIRY = 2 ** 40 - 1;
 const LISTING_DELAY = 60;
 
 const connection = await hre.network.create();
-const { viem, ignition, networkHelpers } = connection;
-
-type Wallet = Awaited<ReturnType<typeof viem.getWalletClients>>[number];
+const { viem, networkHelpers } = connection;
 
 /**
  * BTC-USD at $100,000: the victim longs 900 with $10,000 and mia 300 with $1m; the shorts are bob 600 ($1m, the
  * least levered), carol 300 ($10,000) and dave's subaccount 1 300 ($4,000, the most levered).
  */
 async function deployFixture() {
-  const [admin, r0, r1, r2, keeper, victim, bob, carol, dave, mia] = await viem.getWalletClients();
-  if (!admin || !r0 || !r1 || !r2 || !keeper || !victim || !bob || !carol || !dave || !mia) {
-    throw new Error("the default network has 20 accounts");
-  }
-  const lucent = await ignition.deploy(LucentModule, {
-    parameters: {
-      Lucent: {
-        admin: admin.account.address,
-        reporter0: r0.account.address,
-        reporter1: r1.account.address,
-        reporter2: r2.account.address,
-        listingDelay: LISTING_DELAY,
-        interestRate: 0,
-        keeperFeeShare: WAD,
-      },
-    },
-  });
-  for (const reporter of [r0, r1, r2]) await lucent.btcOracle.write.report([BTC_PRICE], { account: reporter.account });
-  await lucent.keeperRegistry.write.register({ account: keeper.account, value: DEFAULTS.minBond });
-  const deposit = async (who: Wallet, index: number, amount: bigint) => {
-    await lucent.usd.write.mint([who.account.address, amount]);
-    await lucent.usd.write.approve([lucent.clearinghouse.address, amount], { account: who.account });
-    await lucent.clearinghouse.write.deposit([USD, index, amount], { account: who.account });
-  };
-  await deposit(victim, 0, 10_000n * USD_UNIT);
-  await deposit(mia, 0, 1_000_000n * USD_UNIT);
-  await deposit(bob, 0, 1_000_000n * USD_UNIT);
-  await deposit(carol, 0, 10_000n * USD_UNIT);
-  await deposit(dave, 1, 4_000n * USD_UNIT);
-
-  const publicClient = await viem.getPublicClient();
-  const domain = lucentDomain({
-    chainId: await publicClient.getChainId(),
-    clearinghouse: lucent.clearinghouse.address,
-  });
-  let nonce = 1n;
-  const sign = async (signer: Wallet, order: Omit<Order, "trader" | "nonce" | "expiry" | "keeper" | "flags">) => {
-    const full: Order = {
-      ...order,
-      trader: signer.account.address,
-      flags: 0,
-      nonce: nonce++,
-      expiry: FAR_EXPIRY,
-      keeper: zeroAddress,
-    };
-    const { hash, signature } = await signOrder({ signer, domain, order: full });
-    return { order: full, signature, hash };
-  };
-  const fills: Fill[] = [];
-  const trades: [Wallet, Wallet, number, bigint][] = [
-    [victim, bob, 0, 300n],
-    [victim, carol, 0, 300n],
-    [victim, dave, 1, 300n],
-    [mia, bob, 0, 300n],
-  ];
-  for (const [buyer, seller, index, size] of trades) {
-    const ask = await sign(seller, { subaccount: index, market: BTCUSD, isBuy: false, size, limitPrice: BTC_PRICE });
-    const bid = await sign(buyer, { subaccount: 0, market: BTCUSD, isBuy: true, size, limitPrice: BTC_PRICE });
-    fills.push({ size, maker: ask, taker: bid });
-  }
-  const hash = await lucent.clearinghouse.write.settleBatch([0n, encodeBatch({ fills })], { account: keeper.account });
+  const f = await deployBtcShorts(connection, { listingDelay: LISTING_DELAY });
+  const { lucent, publicClient, sign } = f;
+  const { admin, keeper, victim, bob, carol, dave, mia } = f.wallets;
+  const [r0, r1, r2] = f.reporters;
   const logs = parseEventLogs({
     abi: lucent.clearinghouse.abi,
-    logs: (await publicClient.waitForTransactionReceipt({ hash })).logs,
+    logs: (await publicClient.waitForTransactionReceipt({ hash: f.tradesHash })).logs,
   });
   expect(logs.filter((log) => log.eventName === "FillSettled")).toHaveLength(4);
 
-  const client: LucentClient = createLucentClient({
-    publicClient,
-    addresses: { clearinghouse: lucent.clearinghouse.address, marketRegistry: lucent.registry.address },
-  });
-  const liquidation = await viem.getContractAt("LiquidationModule", lucent.clearinghouse.address);
-  const id = (who: Wallet, index = 0) => subaccountId({ owner: who.account.address, collateral: USD, index });
+  const { client, liquidation, id } = f;
   return {
     ...lucent,
     liquidation,

@@ -6,106 +6,26 @@ import hre from "hardhat";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { zeroAddress, type Log } from "viem";
+import type { Log } from "viem";
 import { describe, expect, it } from "vitest";
-import LucentModule, { DEFAULTS } from "../../ignition/modules/Lucent.js";
-import {
-  allocateAdl,
-  createLucentClient,
-  encodeBatch,
-  lucentDomain,
-  signOrder,
-  subaccountId,
-  type Fill,
-  type LucentClient,
-  type Order,
-} from "../../sdk/src/index.js";
+import { allocateAdl, type LucentClient } from "../../sdk/src/index.js";
 import { getAdlRanking } from "../../sdk/src/adl/getAdlRanking.js";
 import { getInsuranceVault } from "../../sdk/src/actions/getInsuranceVault.js";
 import { registerLiveCommands } from "../../sdk/src/cli/live.js";
-
-const WAD = 10n ** 18n;
-const USD = 0;
-const BTCUSD = 0;
-const USD_UNIT = 10n ** 6n;
-const BTC_PRICE = 100_000n * WAD;
-const CRASH = 93_500n * WAD;
-const FAR_EXPIRY = 2 ** 40 - 1;
+import { BTCUSD, CRASH, deployBtcShorts, USD_UNIT, WAD } from "../e2e/fixtures/btcShorts.js";
 
 const connection = await hre.network.create();
-const { viem, ignition, networkHelpers } = connection;
-
-type Wallet = Awaited<ReturnType<typeof viem.getWalletClients>>[number];
+const { networkHelpers } = connection;
 
 /** The victim longs 900 BTC-USD with $10,000 against bob (600, also sold to mia), carol and dave; the index falls to $93,500. */
 async function deployFixture() {
-  const [admin, r0, r1, r2, keeper, victim, bob, carol, dave, mia, erin] = await viem.getWalletClients();
-  if (!admin || !r0 || !r1 || !r2 || !keeper || !victim || !bob || !carol || !dave || !mia || !erin) {
-    throw new Error("the default network has 20 accounts");
-  }
-  const lucent = await ignition.deploy(LucentModule, {
-    parameters: {
-      Lucent: {
-        admin: admin.account.address,
-        reporter0: r0.account.address,
-        reporter1: r1.account.address,
-        reporter2: r2.account.address,
-        interestRate: 0,
-        keeperFeeShare: WAD,
-      },
-    },
-  });
-  for (const reporter of [r0, r1, r2]) await lucent.btcOracle.write.report([BTC_PRICE], { account: reporter.account });
-  await lucent.keeperRegistry.write.register({ account: keeper.account, value: DEFAULTS.minBond });
-  const deposit = async (who: Wallet, index: number, amount: bigint) => {
-    await lucent.usd.write.mint([who.account.address, amount]);
-    await lucent.usd.write.approve([lucent.clearinghouse.address, amount], { account: who.account });
-    await lucent.clearinghouse.write.deposit([USD, index, amount], { account: who.account });
-  };
-  await deposit(victim, 0, 10_000n * USD_UNIT);
-  await deposit(mia, 0, 1_000_000n * USD_UNIT);
-  await deposit(bob, 0, 1_000_000n * USD_UNIT);
-  await deposit(carol, 0, 10_000n * USD_UNIT);
-  await deposit(dave, 1, 4_000n * USD_UNIT);
-  const publicClient = await viem.getPublicClient();
-  const domain = lucentDomain({
-    chainId: await publicClient.getChainId(),
-    clearinghouse: lucent.clearinghouse.address,
-  });
-  let nonce = 1n;
-  const sign = async (signer: Wallet, order: Omit<Order, "trader" | "nonce" | "expiry" | "keeper" | "flags">) => {
-    const full: Order = {
-      ...order,
-      trader: signer.account.address,
-      flags: 0,
-      nonce: nonce++,
-      expiry: FAR_EXPIRY,
-      keeper: zeroAddress,
-    };
-    const { hash, signature } = await signOrder({ signer, domain, order: full });
-    return { order: full, signature, hash };
-  };
-  const fills: Fill[] = [];
-  for (const [buyer, seller, index, size] of [
-    [victim, bob, 0, 300n],
-    [victim, carol, 0, 300n],
-    [victim, dave, 1, 300n],
-    [mia, bob, 0, 300n],
-  ] as const) {
-    const ask = await sign(seller, { subaccount: index, market: BTCUSD, isBuy: false, size, limitPrice: BTC_PRICE });
-    const bid = await sign(buyer, { subaccount: 0, market: BTCUSD, isBuy: true, size, limitPrice: BTC_PRICE });
-    fills.push({ size, maker: ask, taker: bid });
-  }
-  const beforeTrades = await publicClient.getBlockNumber();
-  await lucent.clearinghouse.write.settleBatch([0n, encodeBatch({ fills })], { account: keeper.account });
+  const f = await deployBtcShorts(connection);
+  const { lucent, publicClient, client, liquidation, id, beforeTrades } = f;
+  const { keeper, victim, bob, carol, dave, mia, erin } = f.wallets;
+  const [r0, r1] = f.reporters;
+  await publicClient.waitForTransactionReceipt({ hash: f.tradesHash });
   for (const reporter of [r0, r1]) await lucent.btcOracle.write.report([CRASH], { account: reporter.account });
 
-  const client: LucentClient = createLucentClient({
-    publicClient,
-    addresses: { clearinghouse: lucent.clearinghouse.address, marketRegistry: lucent.registry.address },
-  });
-  const liquidation = await viem.getContractAt("LiquidationModule", lucent.clearinghouse.address);
-  const id = (who: Wallet, index = 0) => subaccountId({ owner: who.account.address, collateral: USD, index });
   /** The keeper liquidates the victim through ADL with the SDK's ranking and allocation. */
   const deleverage = async () => {
     const ranking = await getAdlRanking(client, { marketId: BTCUSD });
