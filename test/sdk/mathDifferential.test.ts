@@ -29,6 +29,7 @@ import {
   valueAndNotional,
   type MarketKind,
 } from "../../sdk/src/index.js";
+import { vectorSource } from "./fixtures/randomVectors.js";
 
 const VECTORS_PER_FUNCTION = 1_000;
 const BATCH = 250;
@@ -39,39 +40,7 @@ const harness = await viem.deployContract("MathHarness");
 // Loosely typed handle: the cases below pass argument tuples built generically.
 const read = harness.read as unknown as Record<string, (args: readonly unknown[]) => Promise<unknown>>;
 
-// ---------------------------------------------------------------- deterministic PRNG (mulberry32)
-
-let state = SEED >>> 0;
-function random(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-function randInt(n: number): number {
-  return Math.floor(random() * n);
-}
-function pick<T>(items: readonly T[]): T {
-  return items[randInt(items.length)] as T;
-}
-function chance(p: number): boolean {
-  return random() < p;
-}
-/** A random integer with between `minDigits` and `maxDigits` decimal digits (log-uniform-ish). */
-function digits(minDigits: number, maxDigits: number): bigint {
-  const d = minDigits + randInt(maxDigits - minDigits + 1);
-  let s = String(1 + randInt(9));
-  for (let i = 1; i < d; i++) s += String(randInt(10));
-  return BigInt(s);
-}
-/** Sometimes a round number (exact divisions are where rounding bugs hide). */
-function maybeRound(x: bigint): bigint {
-  if (!chance(0.3)) return x;
-  const s = x.toString();
-  const keep = 1 + randInt(Math.min(3, s.length));
-  return BigInt(s.slice(0, keep) + "0".repeat(s.length - keep));
-}
+const { randInt, pick, chance, digits, maybeRound } = vectorSource(SEED);
 
 const UINT_EDGES = [0n, 1n, 2n, 10n ** 18n, 10n ** 36n, 1n << 128n, MAX_INT256, MAX_INT256 + 1n, MAX_UINT256];
 const INT_EDGES = [0n, 1n, -1n, MAX_INT256, MIN_INT256, MIN_INT256 + 1n, 1n << 128n, -(1n << 128n)];

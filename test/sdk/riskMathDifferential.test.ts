@@ -19,6 +19,7 @@ import {
 import { sadd, sdiv, smul, ssub, sneg, udiv, umul, usub } from "../../sdk/src/math/checked.js";
 import { adlScore, createAdlScorer } from "../../sdk/src/adl/adlScore.js";
 import { AdlPolicy, allocateAdl } from "../../sdk/src/adl/allocateAdl.js";
+import { vectorSource } from "./fixtures/randomVectors.js";
 
 const { MAX_PRICE, bankruptcyPrice, partialCloseSize } = liquidationMath;
 
@@ -31,41 +32,7 @@ const harness = await viem.deployContract("RiskMathHarness");
 // Loosely typed handle: the cases below pass argument tuples built generically.
 const read = harness.read as unknown as Record<string, (args: readonly unknown[]) => Promise<unknown>>;
 
-// ---------------------------------------------------------------- deterministic PRNG (mulberry32)
-
-let state = SEED >>> 0;
-function random(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-function randInt(n: number): number {
-  return Math.floor(random() * n);
-}
-function pick<T>(items: readonly T[]): T {
-  return items[randInt(items.length)] as T;
-}
-function chance(p: number): boolean {
-  return random() < p;
-}
-/** A random integer with between `minDigits` and `maxDigits` decimal digits. */
-function digits(minDigits: number, maxDigits: number): bigint {
-  const d = minDigits + randInt(maxDigits - minDigits + 1);
-  let s = String(1 + randInt(9));
-  for (let i = 1; i < d; i++) s += String(randInt(10));
-  return BigInt(s);
-}
-/** Sometimes a round number (exact divisions are where rounding bugs hide). */
-function maybeRound(x: bigint): bigint {
-  if (!chance(0.3)) return x;
-  const negative = x < 0n;
-  const s = (negative ? -x : x).toString();
-  const keep = 1 + randInt(Math.min(3, s.length));
-  const r = BigInt(s.slice(0, keep) + "0".repeat(s.length - keep));
-  return negative ? -r : r;
-}
+const { randInt, pick, chance, digits, maybeRound } = vectorSource(SEED);
 const min256 = (x: bigint): bigint => (x > MAX_UINT256 ? MAX_UINT256 : x);
 const signed = (x: bigint): bigint => (chance(0.5) ? -x : x);
 /** `x · num / den` for a fraction drawn in [lo, hi] (per mille), truncated. */
