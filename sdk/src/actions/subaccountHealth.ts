@@ -2,6 +2,7 @@
 // prices at which it becomes liquidatable or bankrupt (SPEC §3). Pure: no client.
 import { MarketKind, valueAndNotional } from "../math/contractMath.js";
 import { WAD, mulRateUp } from "../math/fixedPoint.js";
+import { MAX_PRICE, bankruptcyPrice as contractBankruptcyPrice } from "../math/liquidationMath.js";
 import { InvalidParameterError } from "./errors.js";
 
 /** One position as margin sees it. */
@@ -95,10 +96,12 @@ const WAD_CUBED = WAD * WAD * WAD;
 
 /**
  * The mark of one position's market at which the subaccount's equity equals its maintenance margin
- * (`liquidation`) or zero (`bankruptcy`), with the other marks fixed (SPEC §3).
+ * (`liquidation`) or zero (`bankruptcy`), with the other marks fixed (SPEC §3). The bankruptcy price is
+ * the contract's own (`LiquidationMath.bankruptcyPrice` through the SDK mirror), so it equals the price
+ * a liquidation at the current mark uses; the liquidation price is solved below.
  *
  * With C = balance + Σ others (value − basis − funding) − basis − funding of this position, R the
- * others' MM (or 0) and r this market's mmRate (or 0), q contracts of multiplier M and unit u:
+ * others' MM and r this market's mmRate, q contracts of multiplier M and unit u:
  * - linear, quanto: C + q·M·u·P/1e36 = R + r·|q|·M·u·P/1e54  ⇒  P = (R − C)·1e54 / (M·u·(q·1e18 − r·|q|))
  * - inverse:        C − q·M·u/P = R + r·|q|·M·u/(P·1e18)    ⇒  P = M·u·(q·1e18 + r·|q|) / ((C − R)·1e18)
  *
@@ -118,11 +121,18 @@ export function riskPrice({ balance, positions, position, target }: RiskPricePar
     });
   }
   if (self.size === 0n) return null;
+  if (target === "bankruptcy") {
+    // Exactly the price a liquidation would close at now (LiquidationMath, rounded in the account's
+    // favour); its clamps mean that no such price exists.
+    const { equity } = subaccountHealth({ balance, positions });
+    const price = contractBankruptcyPrice(self.kind, self.multiplier, self.unit, self.size, self.mark, equity);
+    return price === 1n || price === MAX_PRICE ? null : price;
+  }
   const others = positions.filter((_, i) => i !== position);
   const rest = subaccountHealth({ balance, positions: others });
   const c = rest.equity - self.basis - self.fundingOwed;
-  const required = target === "liquidation" ? rest.maintenanceMargin : 0n;
-  const rate = target === "liquidation" ? self.mmRate : 0n;
+  const required = rest.maintenanceMargin;
+  const rate = self.mmRate;
   const q = self.size;
   const absQ = q < 0n ? -q : q;
   const mu = self.multiplier * self.unit;
