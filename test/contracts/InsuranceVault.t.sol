@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
+import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
 import {LucentFixture} from "./utils/LucentFixture.sol";
 import {InsuranceVault} from "../../contracts/core/InsuranceVault.sol";
@@ -108,6 +108,35 @@ contract InsuranceVaultTest is LucentFixture {
         vm.prank(lp);
         vm.expectRevert(InsuranceVault.InsuranceVaultZeroShares.selector);
         usdVault.cancelRedeemRequest();
+    }
+
+    function test_requestRedeem_rejectsZeroAndMoreThanOwned() public {
+        uint256 shares = _deposit(10_000e6);
+        vm.prank(lp);
+        vm.expectRevert(InsuranceVault.InsuranceVaultZeroShares.selector);
+        usdVault.requestRedeem(0);
+        vm.prank(lp);
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, lp, shares, shares + 1));
+        usdVault.requestRedeem(shares + 1);
+        (uint256 requested,) = usdVault.redeemRequest(lp);
+        assertEq(requested, 0, "nothing requested");
+        assertEq(usdVault.balanceOf(lp), shares, "shares untouched");
+    }
+
+    function test_redeem_byAnotherNeedsTheOwnersAllowance() public {
+        uint256 shares = _deposit(10_000e6);
+        vm.prank(lp);
+        usdVault.requestRedeem(shares);
+        vm.warp(block.timestamp + 1 days);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, alice, 0, shares));
+        usdVault.redeem(shares, alice, lp);
+        assertEq(usdVault.totalAssets(), 10_000e6, "nothing paid out");
+        vm.prank(lp);
+        usdVault.approve(alice, shares);
+        vm.prank(alice);
+        usdVault.redeem(shares, alice, lp);
+        assertEq(usd.balanceOf(alice), 10_000e6, "paid to the approved caller's receiver");
     }
 
     function test_setInsuranceVault_isSetOnceAndMustMatchTheToken() public {

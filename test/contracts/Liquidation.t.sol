@@ -6,10 +6,12 @@ import {ClearinghouseTestBase} from "./utils/ClearinghouseTestBase.sol";
 import {ILiquidation} from "../../contracts/interfaces/ILiquidation.sol";
 import {IClearinghouseEvents} from "../../contracts/interfaces/IClearinghouseEvents.sol";
 import {LiquidationModule} from "../../contracts/core/LiquidationModule.sol";
+import {Clearinghouse} from "../../contracts/core/Clearinghouse.sol";
+import {MarketRegistry} from "../../contracts/core/MarketRegistry.sol";
 import {Order, SkipReason} from "../../contracts/types/Order.sol";
 import {SubaccountId, SubaccountIdLib} from "../../contracts/types/Ids.sol";
 import {MarketConfig, MarketKind, AdlPolicy} from "../../contracts/types/Market.sol";
-import {InsuranceFlowReason} from "../../contracts/types/Risk.sol";
+import {LiquidationParameters} from "../../contracts/types/Risk.sol";
 import {ContractMath} from "../../contracts/libraries/ContractMath.sol";
 import {LiquidationMath} from "../../contracts/libraries/LiquidationMath.sol";
 import {AdlMath} from "../../contracts/libraries/AdlMath.sol";
@@ -103,10 +105,13 @@ contract LiquidationTest is ClearinghouseTestBase {
         uint256 mark = _mark(BTCUSD);
         MarketConfig memory cfg = _marketConfig(BTCUSD);
         bankruptcy = LiquidationMath.bankruptcyPrice(cfg.kind, cfg.multiplier, 1e6, size, mark, equity);
-        if (equity < int256(FixedPoint.mulRateDown(mm, 0.5e18))) return (FixedPoint.abs(size), bankruptcy);
+        LiquidationParameters memory p = liquidation.liquidationParameters();
+        if (equity < int256(FixedPoint.mulRateDown(mm, p.fullLiquidationRatio))) {
+            return (FixedPoint.abs(size), bankruptcy);
+        }
         uint256 notional = ContractMath.notional(cfg.kind, cfg.multiplier, size, mark, 1e6);
         target = LiquidationMath.partialCloseSize(
-            FixedPoint.abs(size), cfg.lotSize, uint256(int256(im) - equity), notional, cfg.imRate, 0.01e18
+            FixedPoint.abs(size), cfg.lotSize, uint256(int256(im) - equity), notional, cfg.imRate, p.feeRate
         );
     }
 
@@ -162,6 +167,27 @@ contract LiquidationTest is ClearinghouseTestBase {
         vm.warp(block.timestamp + 3 minutes);
         vm.expectRevert(abi.encodeWithSelector(ILiquidation.LiquidationStaleIndex.selector, BTCUSD));
         _liquidate(victimId, "", _none(), _noSizes());
+    }
+
+    function test_liquidate_revertsForAnUnlistedMarket() public {
+        _crash(93_500e18);
+        vm.expectRevert(abi.encodeWithSelector(ILiquidation.LiquidationNoPosition.selector, victimId, uint8(3)));
+        vm.prank(keeper);
+        liquidation.liquidate(victimId, 3, "", _none(), _noSizes());
+    }
+
+    function test_module_rejectsOutOfRangeParameters() public {
+        LiquidationParameters memory p = _liquidationParameters();
+        p.feeRate = 1e18; // a fee of the whole notional
+        vm.expectRevert(LiquidationModule.LiquidationInvalidParameters.selector);
+        new LiquidationModule(registry, keepers, p);
+    }
+
+    /// @dev The module runs with the clearinghouse's storage but its own immutables: they must agree.
+    function test_clearinghouse_refusesAModuleBuiltForOtherRegistries() public {
+        LiquidationModule other = new LiquidationModule(MarketRegistry(address(0xbeef)), keepers, _liquidationParameters());
+        vm.expectRevert(abi.encodeWithSelector(Clearinghouse.ClearinghouseModuleMismatch.selector, address(other)));
+        new Clearinghouse(registry, keepers, address(other));
     }
 
     function test_module_cannotBeCalledDirectly() public {
@@ -573,7 +599,6 @@ contract LiquidationTest is ClearinghouseTestBase {
             assertEq(_sizeOf(side[i]), -300 + int256(uint256(sizes[i])), "pro-rata cut");
         }
 
-        // Ranked order is not id order: a RANKED submission under PRO_RATA reverts.
     }
 
     function test_adl_proRata_revertsWhenNotInIdOrder() public {

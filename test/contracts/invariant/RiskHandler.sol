@@ -11,8 +11,9 @@ import {MedianOracle} from "../../../contracts/oracles/MedianOracle.sol";
 import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {Order} from "../../../contracts/types/Order.sol";
 import {SubaccountId, SubaccountIdLib} from "../../../contracts/types/Ids.sol";
-import {MarketConfig, MarketKind, AdlPolicy} from "../../../contracts/types/Market.sol";
+import {MarketConfig, AdlPolicy} from "../../../contracts/types/Market.sol";
 import {ContractMath} from "../../../contracts/libraries/ContractMath.sol";
+import {PositionMath} from "../../../contracts/libraries/PositionMath.sol";
 import {LiquidationMath} from "../../../contracts/libraries/LiquidationMath.sol";
 import {AdlMath} from "../../../contracts/libraries/AdlMath.sol";
 import {FixedPoint} from "../../../contracts/libraries/FixedPoint.sol";
@@ -210,8 +211,7 @@ contract RiskHandler is LucentFixture {
         returns (SubaccountId[] memory side, uint64[] memory sizes, uint256[] memory shares, uint256 target, uint256 backstop)
     {
         (int256 size,,) = clearinghouse.position(victim, MARKET);
-        uint256 bankruptcy;
-        (, bankruptcy) = _targetAndPrice(victim, size);
+        uint256 bankruptcy = _bankruptcyPrice(victim, size);
         // No book fills here: the whole position goes to the backstop and ADL (see `liquidate`).
         target = FixedPoint.abs(size);
         VaultView memory vv;
@@ -221,19 +221,10 @@ contract RiskHandler is LucentFixture {
         (sizes, shares) = _cuts(side, target - backstop, vv);
     }
 
-    function _targetAndPrice(SubaccountId victim, int256 size) internal view returns (uint256, uint256) {
-        (int256 equity, uint256 im, uint256 mm,) = clearinghouse.accountHealth(victim);
+    function _bankruptcyPrice(SubaccountId victim, int256 size) internal view returns (uint256) {
+        (int256 equity,,,) = clearinghouse.accountHealth(victim);
         MarketConfig memory cfg = _cfg();
-        uint256 mark = _mark();
-        uint256 bankruptcy = LiquidationMath.bankruptcyPrice(cfg.kind, cfg.multiplier, 1e6, size, mark, equity);
-        if (equity < int256(FixedPoint.mulRateDown(mm, 0.5e18))) return (FixedPoint.abs(size), bankruptcy);
-        uint256 notional = ContractMath.notional(cfg.kind, cfg.multiplier, size, mark, 1e6);
-        return (
-            LiquidationMath.partialCloseSize(
-                FixedPoint.abs(size), cfg.lotSize, uint256(int256(im) - equity), notional, cfg.imRate, 0.01e18
-            ),
-            bankruptcy
-        );
+        return LiquidationMath.bankruptcyPrice(cfg.kind, cfg.multiplier, 1e6, size, _mark(), equity);
     }
 
     /// @dev The most lots the vault can take at `bankruptcy` under its own margin (the contract's
@@ -296,37 +287,8 @@ contract RiskHandler is LucentFixture {
         returns (int256, int256, int256)
     {
         MarketConfig memory cfg = _cfg();
-        // PositionMath.applyTrade, inlined through the library the contract uses.
-        (bool ok, bytes memory ret) = address(this).staticcall(
-            abi.encodeWithSelector(this.applyTradeView.selector, cfg.multiplier, size, basis, delta, atPrice)
-        );
-        require(ok, "applyTrade");
-        return abi.decode(ret, (int256, int256, int256));
-    }
-
-    function applyTradeView(uint256 multiplier, int256 size, int256 basis, int256 delta, uint256 atPrice)
-        external
-        pure
-        returns (int256, int256, int256)
-    {
-        int256 newSize = size + delta;
-        if (size == 0 || (size > 0) == (delta > 0)) {
-            return (newSize, basis + ContractMath.signedValue(_linear(), multiplier, delta, atPrice, 1e6, true), 0);
-        }
-        if (newSize == 0 || (newSize > 0) == (size > 0)) {
-            int256 closed = -delta;
-            int256 released = closed == size
-                ? basis
-                : FixedPoint.signedMulDiv(FixedPoint.abs(basis), FixedPoint.abs(closed), FixedPoint.abs(size), basis < 0, true);
-            int256 exitValue = ContractMath.signedValue(_linear(), multiplier, closed, atPrice, 1e6, false);
-            return (newSize, basis - released, exitValue - released);
-        }
-        int256 realized = ContractMath.signedValue(_linear(), multiplier, size, atPrice, 1e6, false) - basis;
-        return (newSize, ContractMath.signedValue(_linear(), multiplier, newSize, atPrice, 1e6, true), realized);
-    }
-
-    function _linear() internal pure returns (MarketKind) {
-        return MarketKind.Linear;
+        PositionMath.Trade memory t = PositionMath.applyTrade(cfg.kind, cfg.multiplier, 1e6, size, basis, delta, atPrice);
+        return (t.size, t.basis, t.realizedPnl);
     }
 
     /// @dev Every tracked subaccount holding a position on the side (long if `longs`) once the
