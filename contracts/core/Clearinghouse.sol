@@ -354,12 +354,12 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
             if (keeperShare == 0 && insuranceShare == 0) continue;
             if (keeperShare != 0) {
                 SubaccountId k = SubaccountIdLib.from(msg.sender, uint8(c), 0);
-                _accounts[k].balance += int128(int256(keeperShare));
+                _credit(k, int256(keeperShare));
             }
             emit FeesDistributed(msg.sender, uint8(c), keeperShare, insuranceShare);
             if (insuranceShare != 0) {
                 (SubaccountId insurance, address vault) = _insuranceAccount(c);
-                _accounts[insurance].balance += int128(int256(insuranceShare));
+                _credit(insurance, int256(insuranceShare));
                 emit InsuranceFlow(uint8(c), vault, InsuranceFlowReason.TradingFee, int256(insuranceShare));
             }
         }
