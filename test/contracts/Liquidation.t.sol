@@ -222,7 +222,7 @@ contract LiquidationTest is ClearinghouseTestBase {
         assertEq(
             _openInterest(BTCUSD), oiBefore - target + uint256(carolBefore + int256(target)), "INV-2 after the fill"
         );
-        assertTrue(clearinghouse.isNonceUsed(_id(carol, USD, 0), bid.nonce) || target < bid.size, "maker order used");
+        assertTrue(clearinghouse.isNonceUsed(_id(carol, USD, 0), bid.nonce), "the bid was filled in full");
         // The Liquidated event, with the fee split half to the keeper.
         (uint256 fee, uint256 liquidatorFee) = _liquidatedFees(logs, target, bankruptcy);
         assertEq(liquidatorFee, fee / 2, "liquidator share");
