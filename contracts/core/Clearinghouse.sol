@@ -28,6 +28,16 @@ import {OrderCodec} from "../libraries/OrderCodec.sol";
 contract Clearinghouse is IClearinghouse, ClearinghouseCore {
     using SafeERC20 for IERC20;
 
+    /// @dev The memory one fill works in, allocated once per batch and overwritten by every fill.
+    struct FillBuffers {
+        Order maker;
+        Order taker;
+        OrderCodec.Signature makerSig;
+        OrderCodec.Signature takerSig;
+        Side makerSide;
+        Side takerSide;
+    }
+
     address private immutable _liquidationModule;
 
     error ClearinghouseModuleMismatch(address module);
@@ -155,6 +165,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         Context memory ctx = _newContext();
         // At most one IOC taker per fill; allocated before the loop, which reuses the heap.
         ctx.partialIocs = new uint256[](fills.length / OrderCodec.MIN_FILL_BYTES + 1);
+        FillBuffers memory buffers;
         uint256 cursor;
         uint256 fillIndex;
         uint256 settled;
@@ -165,7 +176,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
             }
             uint256 loads = ctx.marketLoads;
             bool ok;
-            (ok, cursor) = _settleFill(ctx, fills, cursor, fillIndex);
+            (ok, cursor) = _settleFill(ctx, buffers, fills, cursor, fillIndex);
             if (ok) ++settled;
             ++fillIndex;
             // Everything a fill allocates is dead once it is settled, except a market it loaded into
@@ -186,18 +197,21 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
     }
 
     /// @dev Checks one fill completely in memory, then writes it; a failed check skips it.
-    function _settleFill(Context memory ctx, bytes calldata data, uint256 cursor, uint256 fillIndex)
-        private
-        returns (bool ok, uint256 next)
-    {
+    function _settleFill(
+        Context memory ctx,
+        FillBuffers memory buffers,
+        bytes calldata data,
+        uint256 cursor,
+        uint256 fillIndex
+    ) private returns (bool ok, uint256 next) {
         uint64 size;
         (size, next) = OrderCodec.decodeFillSize(data, cursor);
-        Order memory maker;
-        Order memory taker;
-        OrderCodec.Signature memory makerSig;
-        OrderCodec.Signature memory takerSig;
-        (maker, makerSig, next) = OrderCodec.decodeOrder(data, next);
-        (taker, takerSig, next) = OrderCodec.decodeOrder(data, next);
+        Order memory maker = buffers.maker;
+        Order memory taker = buffers.taker;
+        OrderCodec.Signature memory makerSig = buffers.makerSig;
+        OrderCodec.Signature memory takerSig = buffers.takerSig;
+        next = OrderCodec.decodeOrder(data, next, maker, makerSig);
+        next = OrderCodec.decodeOrder(data, next, taker, takerSig);
         bytes32 makerHash = _hashTypedDataV4(OrderCodec.structHash(maker));
         bytes32 takerHash = _hashTypedDataV4(OrderCodec.structHash(taker));
 
@@ -211,10 +225,12 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
             return (false, next);
         }
 
-        MarketCache memory m = _market(ctx, maker.market);
+        MarketCache memory m = ctx.markets[maker.market]; // loaded by _checkTerms
         uint256 price = maker.limitPrice;
-        Side memory ms = _openSide(m, maker, makerHash, size, m.cfg.makerFeeRate);
-        Side memory ts = _openSide(m, taker, takerHash, size, m.cfg.takerFeeRate);
+        Side memory ms = buffers.makerSide;
+        Side memory ts = buffers.takerSide;
+        _openSide(m, maker, makerHash, size, m.cfg.makerFeeRate, ms);
+        _openSide(m, taker, takerHash, size, m.cfg.takerFeeRate, ts);
 
         (reason, makerAtFault) = _checkOrderState(ms, maker, ts, taker, size);
         if (reason == SkipReason.None) (reason, makerAtFault) = _trade(ctx, m, ms, ts, maker.market, price);
@@ -257,7 +273,8 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
     {
         if (maker.market >= ctx.markets.length) return (SkipReason.MarketInactive, true);
         if (taker.market != maker.market) return (SkipReason.MarketMismatch, false);
-        MarketCache memory m = _market(ctx, maker.market);
+        _loadMarketOnce(ctx, maker.market);
+        MarketCache memory m = ctx.markets[maker.market];
         if (!m.cfg.active) return (SkipReason.MarketInactive, true);
         if (taker.isBuy == maker.isBuy) return (SkipReason.SameSide, false);
         if (maker.flags & OrderFlags.IOC != 0 || maker.flags > OrderFlags.ALL) return (SkipReason.InvalidFlags, true);
@@ -446,7 +463,8 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         )
     {
         Context memory ctx = _newContext();
-        MarketCache memory m = _market(ctx, marketId);
+        _loadMarketOnce(ctx, marketId);
+        MarketCache memory m = ctx.markets[marketId];
         return (m.index, m.indexFresh, m.mark, m.premiumEma, m.cumulativeFunding, m.openInterest);
     }
 

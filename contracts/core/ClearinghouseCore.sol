@@ -129,18 +129,30 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         return _keepers;
     }
 
-    function _openSide(MarketCache memory m, Order memory o, bytes32 orderHash, uint64 size, uint256 feeRate)
-        internal
-        view
-        returns (Side memory s)
-    {
-        s.id = SubaccountIdLib.from(o.trader, m.cfg.collateral, o.subaccount);
+    /// @dev Fills `s` (every field) for `o`'s side of a fill. Callers pass a struct they allocated once:
+    /// a function that returns a memory struct allocates and zero-fills a new one on every call.
+    function _openSide(
+        MarketCache memory m,
+        Order memory o,
+        bytes32 orderHash,
+        uint64 size,
+        uint256 feeRate,
+        Side memory s
+    ) internal view {
+        SubaccountId id = SubaccountIdLib.from(o.trader, m.cfg.collateral, o.subaccount);
+        s.id = id;
         s.orderHash = orderHash;
         s.delta = o.isBuy ? int256(uint256(size)) : -int256(uint256(size));
         s.reduceOnly = o.flags & OrderFlags.REDUCE_ONLY != 0;
         s.feeRate = feeRate;
-        s.account = _accounts[s.id];
-        s.position = _positions[s.id][o.market];
+        Account storage a = _accounts[id];
+        Account memory am = s.account;
+        (am.balance, am.openMarkets, am.nonceFloor) = (a.balance, a.openMarkets, a.nonceFloor);
+        s.position = _positions[id][o.market];
+        s.newPosition = Position.wrap(0);
+        s.fee = 0;
+        s.filledBefore = 0;
+        s.increasesRisk = false;
     }
 
     function _orderStateReason(Side memory s, Order memory o, uint64 size) internal view returns (SkipReason) {
@@ -218,15 +230,16 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         ctx.insuranceFees = new uint256[](collaterals);
     }
 
-    /// @dev A market as seen by this transaction, loaded on first use: config, index, mark, and
-    /// funding accrued to now. (No named memory return: that would allocate a struct per call.)
-    function _market(Context memory ctx, uint256 id) internal view returns (MarketCache memory) {
+    /// @dev Market `id` as seen by this transaction, loaded on first use: config, index, mark, and
+    /// funding accrued to now. Read it as `ctx.markets[id]` afterwards. It returns nothing on purpose:
+    /// a function returning a memory struct allocates and zero-fills one on every call (~700 gas for
+    /// a `MarketCache` with its config), and this runs several times a fill.
+    function _loadMarketOnce(Context memory ctx, uint256 id) internal view {
         MarketCache memory m = ctx.markets[id];
         if (!m.loaded) {
             _loadMarket(m, id);
             ++ctx.marketLoads;
         }
-        return m;
     }
 
     function _loadMarket(MarketCache memory m, uint256 id) internal view {
@@ -279,7 +292,8 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
             Position p = overridden ? overridePosition : _positions[id][marketId];
             int256 size = p.size();
             if (size == 0) continue;
-            MarketCache memory m = _market(ctx, marketId);
+            _loadMarketOnce(ctx, marketId);
+            MarketCache memory m = ctx.markets[marketId];
             (int256 value, uint256 notional) =
                 ContractMath.valueAndNotional(m.cfg.kind, m.cfg.multiplier, size, m.mark, m.unit);
             equity += value - p.basis();

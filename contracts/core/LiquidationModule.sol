@@ -111,7 +111,8 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
     ) external nonReentrant onlyDelegated {
         Context memory ctx = _newMarketsContext();
         if (marketId >= ctx.markets.length) revert LiquidationNoPosition(account, marketId);
-        MarketCache memory m = _market(ctx, marketId);
+        _loadMarketOnce(ctx, marketId);
+        MarketCache memory m = ctx.markets[marketId];
         // SPEC §4: a stale index blocks liquidations in the market (and nothing else).
         if (!m.indexFresh) revert LiquidationStaleIndex(marketId);
         Side memory v = _party(account, marketId, 0);
@@ -212,7 +213,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         Order memory maker;
         OrderCodec.Signature memory sig;
         (size, next) = OrderCodec.decodeFillSize(data, cursor);
-        (maker, sig, next) = OrderCodec.decodeOrder(data, next);
+        next = OrderCodec.decodeOrder(data, next, maker, sig);
         uint256 price = maker.limitPrice;
         if (
             maker.market != m.id || maker.isBuy != (l.direction < 0)
@@ -233,7 +234,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         Side memory ms;
         uint256 notional = ContractMath.notional(m.cfg.kind, m.cfg.multiplier, int256(uint256(size)), price, m.unit);
         if (reason == SkipReason.None) {
-            ms = _openSide(m, maker, makerHash, size, m.cfg.makerFeeRate);
+            _openSide(m, maker, makerHash, size, m.cfg.makerFeeRate, ms);
             reason = _orderStateReason(ms, maker, size);
             if (reason == SkipReason.None) reason = _applyToSide(m, ms, price, notional);
             if (reason == SkipReason.None && !_marginOk(ctx, ms, m.id)) reason = SkipReason.InsufficientMargin;

@@ -48,11 +48,12 @@ library OrderCodec {
         }
     }
 
-    /// @notice Decodes one order starting at `cursor` of `data`.
-    function decodeOrder(bytes calldata data, uint256 cursor)
+    /// @notice Decodes one order starting at `cursor` of `data` into `o` and `sig`, which the caller
+    /// allocates (once per batch: returning memory structs would allocate two per order).
+    function decodeOrder(bytes calldata data, uint256 cursor, Order memory o, Signature memory sig)
         internal
         pure
-        returns (Order memory o, Signature memory sig, uint256 next)
+        returns (uint256 next)
     {
         uint256 sigStart = cursor + ORDER_FIXED_BYTES;
         if (sigStart > data.length) revert OrderCodecTruncated(cursor, data.length);
@@ -76,7 +77,7 @@ library OrderCodec {
         }
         if (encoding & ENCODING_EXTENDED_SIGNATURE == 0) {
             next = sigStart + 64;
-            sig = Signature(p + ORDER_FIXED_BYTES, 64, true);
+            (sig.offset, sig.length, sig.compact) = (p + ORDER_FIXED_BYTES, 64, true);
         } else {
             if (sigStart + 2 > data.length) revert OrderCodecTruncated(sigStart, data.length);
             uint256 len;
@@ -84,7 +85,7 @@ library OrderCodec {
                 len := shr(240, calldataload(add(p, 81)))
             }
             next = sigStart + 2 + len;
-            sig = Signature(p + ORDER_FIXED_BYTES + 2, len, false);
+            (sig.offset, sig.length, sig.compact) = (p + ORDER_FIXED_BYTES + 2, len, false);
         }
         if (next > data.length) revert OrderCodecTruncated(sigStart, data.length);
     }
