@@ -83,8 +83,8 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
 
         Account storage a = _accounts[id];
         int256 balance = int256(a.balance) + int256(amount);
-        if (balance > type(int128).max) revert ClearinghouseBalanceOverflow(id);
-        a.balance = int128(balance);
+        if (balance > type(int120).max) revert ClearinghouseBalanceOverflow(id);
+        a.balance = int120(balance);
         // Allocate the first nonce word now, so the account's first fills write a warm slot.
         if (_nonceWords[id][0] == 0) _nonceWords[id][0] = WORD_ALLOCATED;
         emit Deposited(id, msg.sender, amount);
@@ -111,8 +111,8 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         _debitFreeCollateral(from, amount);
         Account storage b = _accounts[to];
         int256 balance = int256(b.balance) + int256(amount);
-        if (balance > type(int128).max) revert ClearinghouseBalanceOverflow(to);
-        b.balance = int128(balance);
+        if (balance > type(int120).max) revert ClearinghouseBalanceOverflow(to);
+        b.balance = int120(balance);
         if (_nonceWords[to][0] == 0) _nonceWords[to][0] = WORD_ALLOCATED;
         emit Transferred(from, to, amount);
     }
@@ -121,17 +121,23 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         if (amount == 0) revert ClearinghouseZeroAmount();
         uint256 available = _withdrawable(_newContext(), id);
         if (amount > available) revert ClearinghouseInsufficientFreeCollateral(id, amount, available);
-        _accounts[id].balance -= int128(int256(amount));
+        _accounts[id].balance -= int120(int256(amount));
     }
 
     // =================================================================== orders
 
     /// @inheritdoc IClearinghouse
-    function cancelOrders(bytes32[] calldata orderHashes) external {
-        if (!_cancelsByHash[msg.sender]) _cancelsByHash[msg.sender] = true;
-        for (uint256 i; i < orderHashes.length; ++i) {
-            _filled[msg.sender][orderHashes[i]] = CANCELLED;
-            emit OrderCancelled(msg.sender, orderHashes[i]);
+    function cancelOrders(Order[] calldata orders) external {
+        for (uint256 i; i < orders.length; ++i) {
+            Order memory o = orders[i];
+            if (o.trader != msg.sender) revert ClearinghouseNotOrderOwner(msg.sender, o.trader);
+            (MarketConfig memory cfg,) = _registry.market(o.market);
+            bytes32 orderHash = _hashTypedDataV4(OrderCodec.structHash(o));
+            _filled[msg.sender][orderHash] = CANCELLED;
+            // Marked partially filled, the nonce sends every fill of it to the `filled` slot above
+            // (a done nonce stays done: the states only move forward).
+            _setNonceState(SubaccountIdLib.from(msg.sender, cfg.collateral, o.subaccount), o.nonce, NONCE_PARTIAL);
+            emit OrderCancelled(msg.sender, orderHash);
         }
     }
 

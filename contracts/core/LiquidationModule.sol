@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
 import {ClearinghouseCore} from "./ClearinghouseCore.sol";
 import {ILiquidation} from "../interfaces/ILiquidation.sol";
 import {IMarketRegistry} from "../interfaces/IMarketRegistry.sol";
@@ -97,6 +99,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         if (a.openMarkets == 0 || equity >= int256(mm)) revert LiquidationNotLiquidatable(account, equity, mm);
         if (_liquidatableSince[account] == 0) {
             _liquidatableSince[account] = block.timestamp;
+            _accounts[account].flags = a.flags | FLAG_LIQUIDATABLE;
             emit LiquidatableFlagged(account, block.timestamp);
         }
     }
@@ -110,15 +113,15 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         uint64[] calldata adlSizes
     ) external nonReentrant onlyDelegated {
         Context memory ctx = _newMarketsContext();
-        if (marketId >= ctx.markets.length) revert LiquidationNoPosition(account, marketId);
+        Side memory v = _party(account, marketId, 0);
+        Liquidation memory l;
+        l.positionBefore = v.position.size();
+        // Checked before the market is read: an unlisted market holds no positions.
+        if (l.positionBefore == 0) revert LiquidationNoPosition(account, marketId);
         _loadMarketOnce(ctx, marketId);
         MarketCache memory m = ctx.markets[marketId];
         // SPEC §4: a stale index blocks liquidations in the market (and nothing else).
         if (!m.indexFresh) revert LiquidationStaleIndex(marketId);
-        Side memory v = _party(account, marketId, 0);
-        Liquidation memory l;
-        l.positionBefore = v.position.size();
-        if (l.positionBefore == 0) revert LiquidationNoPosition(account, marketId);
         (int256 equity, uint256 mm) =
             _health(ctx, account, v.account.balance, v.account.openMarkets, type(uint256).max, Position.wrap(0), false);
         if (equity >= int256(mm)) revert LiquidationNotLiquidatable(account, equity, mm);
@@ -148,11 +151,17 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         if (l.remaining != 0) _deleverage(ctx, m, v, l, adlSide, adlSizes);
         else if (adlSizes.length != 0) revert AdlOverDeleveraged(adlSizes.length, 0);
 
+        (uint256 fee, uint256 liquidatorFee) = _chargeFee(ctx, m, v, l);
+        int256 badDebt = _takeBadDebt(v);
+        if (v.account.flags & FLAG_LIQUIDATABLE != 0) {
+            v.account.flags &= ~FLAG_LIQUIDATABLE;
+            delete _liquidatableSince[account];
+        }
+        // The liquidated account is written once, before anyone else is credited (the liquidator's
+        // subaccount may be the same one).
         _accounts[account] = v.account;
         _positions[account][marketId] = v.position;
-        (uint256 fee, uint256 liquidatorFee) = _chargeFee(ctx, m, v, l);
-        _coverBadDebt(account, m.cfg.collateral);
-        delete _liquidatableSince[account];
+        _payOut(m, l, fee, liquidatorFee, badDebt);
         _writeMarket(m);
         emit Liquidated(
             account,
@@ -275,7 +284,8 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
     /// @dev The insurance vault takes what it can at the bankruptcy price under its own margin rules:
     /// all of the rest if it can, else the most lots it can (binary search; a rare path).
     function _backstop(Context memory ctx, MarketCache memory m, Side memory v, Liquidation memory l) private {
-        (SubaccountId insurance, address vault) = _insuranceAccount(m.cfg.collateral);
+        address vault = m.insuranceVault;
+        SubaccountId insurance = _insuranceSubaccount(vault, m.cfg.collateral);
         if (vault == address(0) || insurance.eq(v.id)) return;
         uint256 lot = m.cfg.lotSize;
         uint256 taken = l.remaining;
@@ -445,10 +455,11 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         return AdlMath.score(markValue, p.basis(), equity);
     }
 
-    /// @dev The liquidation fee on the closed size at mark, capped by the equity left; a share to
-    /// the liquidator, the rest (with the maker fees of book fills) to the insurance vault.
+    /// @dev The liquidation fee on the closed size at mark, capped by the equity left, taken from the
+    /// liquidated account (in memory; `liquidate` writes it). The liquidator's share of it is returned.
     function _chargeFee(Context memory ctx, MarketCache memory m, Side memory v, Liquidation memory l)
         private
+        view
         returns (uint256 fee, uint256 liquidatorFee)
     {
         fee = FixedPoint.mulRateUp(
@@ -458,39 +469,40 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
             _health(ctx, v.id, v.account.balance, v.account.openMarkets, type(uint256).max, Position.wrap(0), false);
         if (equity < int256(fee)) fee = equity > 0 ? uint256(equity) : 0;
         liquidatorFee = FixedPoint.mulRateDown(fee, _liquidatorShare);
-        uint8 collateral = m.cfg.collateral;
-        (SubaccountId insurance, address vault) = _insuranceAccount(collateral);
-        _credit(v.id, -int256(fee));
-        if (liquidatorFee != 0) _credit(SubaccountIdLib.from(msg.sender, collateral, 0), int256(liquidatorFee));
-        uint256 insuranceFee = fee - liquidatorFee;
-        if (insuranceFee != 0) {
-            _credit(insurance, int256(insuranceFee));
-            emit InsuranceFlow(collateral, vault, InsuranceFlowReason.LiquidationFee, int256(insuranceFee));
-        }
-        if (l.makerFees != 0) {
-            _credit(insurance, int256(l.makerFees));
-            emit InsuranceFlow(collateral, vault, InsuranceFlowReason.TradingFee, int256(l.makerFees));
-        }
+        v.account.balance = SafeCast.toInt120(int256(v.account.balance) - int256(fee));
     }
 
     /// @dev INV-4: an account left without positions and with a negative balance is made whole by
-    /// the insurance vault, whose subaccount bears the loss (its LPs' shares lose value).
-    function _coverBadDebt(SubaccountId account, uint8 collateral) private {
-        Account storage a = _accounts[account];
-        if (a.openMarkets != 0 || a.balance >= 0) return;
-        int256 debt = a.balance;
-        a.balance = 0;
-        (SubaccountId insurance, address vault) = _insuranceAccount(collateral);
-        _credit(insurance, debt);
-        emit InsuranceFlow(collateral, vault, InsuranceFlowReason.BadDebt, debt);
+    /// the insurance vault, whose subaccount bears the loss (its LPs' shares lose value). Returns the
+    /// (negative) debt moved, zero if none.
+    function _takeBadDebt(Side memory v) private pure returns (int256 debt) {
+        if (v.account.openMarkets != 0 || v.account.balance >= 0) return 0;
+        debt = v.account.balance;
+        v.account.balance = 0;
+    }
+
+    /// @dev Credits the liquidator its share of the fee, and the insurance vault the rest with the maker
+    /// fees of book fills, less any bad debt it covers: one write, one event per reason.
+    function _payOut(MarketCache memory m, Liquidation memory l, uint256 fee, uint256 liquidatorFee, int256 debt)
+        private
+    {
+        uint8 collateral = m.cfg.collateral;
+        address vault = m.insuranceVault;
+        if (liquidatorFee != 0) _credit(SubaccountIdLib.from(msg.sender, collateral, 0), int256(liquidatorFee));
+        int256 insuranceFee = int256(fee - liquidatorFee);
+        int256 makerFees = int256(l.makerFees);
+        int256 flow = insuranceFee + makerFees + debt;
+        if (flow != 0) _credit(_insuranceSubaccount(vault, collateral), flow);
+        if (insuranceFee != 0) emit InsuranceFlow(collateral, vault, InsuranceFlowReason.LiquidationFee, insuranceFee);
+        if (makerFees != 0) emit InsuranceFlow(collateral, vault, InsuranceFlowReason.TradingFee, makerFees);
+        if (debt != 0) emit InsuranceFlow(collateral, vault, InsuranceFlowReason.BadDebt, debt);
     }
 
     // =================================================================== parties
 
-    /// @dev A context with the market cache only: a liquidation accumulates no batch fees.
-    function _newMarketsContext() private view returns (Context memory ctx) {
-        ctx.markets = new MarketCache[](_registry.marketCount());
-    }
+    /// @dev An empty context: its market cache grows to the markets the transaction meets (listed
+    /// ones, as positions only exist in those), and a liquidation accumulates no batch fees.
+    function _newMarketsContext() private pure returns (Context memory ctx) {}
 
     function _party(SubaccountId id, uint256 marketId, int256 delta) private view returns (Side memory s) {
         s.id = id;

@@ -21,6 +21,8 @@ contract MarketRegistry is IMarketRegistry, AccessManaged {
     MarketConfig[] private _markets;
     string[] private _symbols;
     Collateral[] private _collaterals;
+    /// @dev A fixed array: reading an entry costs one storage read, with no length to check first.
+    address[MAX_MARKETS] private _marketData;
 
     constructor(address authority) AccessManaged(authority) {}
 
@@ -49,6 +51,9 @@ contract MarketRegistry is IMarketRegistry, AccessManaged {
         }
         c.insuranceVault = vault;
         emit InsuranceVaultSet(collateral_, vault);
+        for (uint256 id; id < _markets.length; ++id) {
+            if (_markets[id].collateral == collateral_) _publish(id);
+        }
     }
 
     /// @inheritdoc IMarketRegistry
@@ -61,6 +66,7 @@ contract MarketRegistry is IMarketRegistry, AccessManaged {
         _markets.push(config);
         _symbols.push(symbol_);
         emit MarketListed(id, symbol_, config);
+        _publish(id);
     }
 
     /// @inheritdoc IMarketRegistry
@@ -73,6 +79,7 @@ contract MarketRegistry is IMarketRegistry, AccessManaged {
         _validate(config);
         _markets[id] = config;
         emit MarketParametersChanged(id, config);
+        _publish(id);
     }
 
     function marketCount() external view returns (uint256) {
@@ -90,6 +97,12 @@ contract MarketRegistry is IMarketRegistry, AccessManaged {
         unit = 10 ** _collaterals[config.collateral].decimals;
     }
 
+    /// @inheritdoc IMarketRegistry
+    function marketData(uint256 id) external view returns (address data) {
+        if (id < MAX_MARKETS) data = _marketData[id];
+        if (data == address(0)) revert MarketRegistryUnknownMarket(id);
+    }
+
     function symbol(uint256 id) external view returns (string memory) {
         if (id >= _markets.length) revert MarketRegistryUnknownMarket(id);
         return _symbols[id];
@@ -98,6 +111,24 @@ contract MarketRegistry is IMarketRegistry, AccessManaged {
     function collateral(uint256 index) external view returns (Collateral memory) {
         if (index >= _collaterals.length) revert MarketRegistryUnknownCollateral(index);
         return _collaterals[index];
+    }
+
+    /// @dev Deploys a contract whose code is a STOP byte (so calling it does nothing) followed by
+    /// `abi.encode(config, unit, insuranceVault)`: the init code copies that payload and returns it.
+    function _publish(uint256 id) private {
+        MarketConfig memory config = _markets[id];
+        Collateral storage c = _collaterals[config.collateral];
+        bytes memory code = abi.encodePacked(hex"00", abi.encode(config, 10 ** uint256(c.decimals), c.insuranceVault));
+        // PUSH2 len, DUP1, PUSH1 10, RETURNDATASIZE, CODECOPY, RETURNDATASIZE, RETURN: returns the
+        // `len` bytes that follow this 10-byte header.
+        bytes memory initCode = abi.encodePacked(hex"61", uint16(code.length), hex"80600a3d393df3", code);
+        address data;
+        assembly ("memory-safe") {
+            data := create(0, add(initCode, 0x20), mload(initCode))
+        }
+        if (data == address(0)) revert MarketRegistryInvalidParameter("marketData");
+        _marketData[id] = data;
+        emit MarketDataPublished(uint8(id), data);
     }
 
     function _validate(MarketConfig calldata c) private pure {

@@ -18,8 +18,10 @@ interface IClearinghouse is IClearinghouseEvents {
     function transfer(uint8 collateral, uint8 fromSubaccount, uint8 toSubaccount, uint256 amount) external;
 
     // ---------------------------------------------------------------- orders
-    /// @notice Cancels the caller's orders by EIP-712 hash.
-    function cancelOrders(bytes32[] calldata orderHashes) external;
+    /// @notice Cancels the caller's orders, each by its EIP-712 hash (`OrderCancelled`). Takes the
+    /// orders rather than their hashes so that the cancel also marks the order's nonce: a fill reads
+    /// an order's `filled` slot only once its nonce is marked, which keeps that read off every fresh fill.
+    function cancelOrders(Order[] calldata orders) external;
     /// @notice Cancels single nonces of one of the caller's subaccounts.
     function cancelNonces(uint8 collateral, uint8 subaccount, uint64[] calldata nonces) external;
     /// @notice Cancels every order of a subaccount with a nonce below `nonceFloor`.

@@ -12,6 +12,10 @@ interface IClearinghouseEvents {
     // ---------------------------------------------------------------- errors
     error ClearinghouseUnknownCollateral(uint8 collateral);
     error ClearinghouseZeroAmount();
+    /// @notice Only an order's trader may cancel it.
+    error ClearinghouseNotOrderOwner(address caller, address trader);
+    /// @notice The registry's published data for a market is not the expected size.
+    error ClearinghouseMarketDataInvalid(uint256 marketId, address data);
     /// @notice The token delivered a different amount than was sent (fee-on-transfer, rebasing...).
     error ClearinghouseTransferAmountMismatch(uint256 expected, uint256 received);
     error ClearinghouseBalanceOverflow(SubaccountId account);

@@ -25,6 +25,8 @@ interface IMarketRegistry {
     event CollateralListed(uint8 indexed collateral, address indexed token, uint8 decimals);
     event MarketListed(uint8 indexed marketId, string symbol, MarketConfig config);
     event MarketParametersChanged(uint8 indexed marketId, MarketConfig config);
+    /// @notice A market's parameters were (re)published as the code of `data` (see `marketData`).
+    event MarketDataPublished(uint8 indexed marketId, address data);
 
     /// @notice Markets are numbered 0..63 so that a subaccount's open markets fit in one 64-bit mask.
     function MAX_MARKETS() external view returns (uint256);
@@ -39,6 +41,11 @@ interface IMarketRegistry {
     function collateralCount() external view returns (uint256);
     /// @return config The market's parameters. @return unit 10^decimals of its collateral token.
     function market(uint256 marketId) external view returns (MarketConfig memory config, uint256 unit);
+    /// @notice The contract whose code, after a leading STOP byte, is `abi.encode(config, unit,
+    /// insuranceVault)` for the market's current parameters; republished on every change. The
+    /// clearinghouse reads a market on every batch and liquidation, and one EXTCODECOPY is far cheaper
+    /// than the nine cold storage reads behind `market`.
+    function marketData(uint256 marketId) external view returns (address);
     function symbol(uint256 marketId) external view returns (string memory);
     function collateral(uint256 collateralIndex) external view returns (Collateral memory);
 }

@@ -96,10 +96,10 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
         assertEq(fot.balanceOf(address(clearinghouse)), 0, "vault unchanged");
     }
 
-    function test_deposit_andTransferRevertWhenTheBalanceWouldExceedInt128() public {
+    function test_deposit_andTransferRevertWhenTheBalanceWouldExceedInt120() public {
         MockERC20 big = new MockERC20("Big", "BIG", 18);
         uint8 c = registry.listCollateral(address(big));
-        uint256 max = uint256(int256(type(int128).max));
+        uint256 max = uint256(int256(type(int120).max));
         big.mint(alice, max + 1);
         vm.startPrank(alice);
         big.approve(address(clearinghouse), type(uint256).max);
@@ -114,7 +114,7 @@ contract ClearinghouseDepositsTest is ClearinghouseTestBase {
 
         (int256 b0,,) = clearinghouse.account(_id(alice, c, 0));
         (int256 b1,,) = clearinghouse.account(_id(alice, c, 1));
-        assertEq(b0, type(int128).max, "subaccount 0 full");
+        assertEq(b0, type(int120).max, "subaccount 0 full");
         assertEq(b1, 1, "subaccount 1 kept its unit");
         assertEq(big.balanceOf(address(clearinghouse)), max + 1, "vault");
     }

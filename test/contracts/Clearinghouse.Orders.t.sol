@@ -33,33 +33,57 @@ contract ClearinghouseOrdersTest is ClearinghouseTestBase {
 
     // ================================================================== cancellation
 
+    function _one(Order memory o) internal pure returns (Order[] memory orders) {
+        orders = new Order[](1);
+        orders[0] = o;
+    }
+
     function test_cancelOrders_emitsAndMarksTheHashCancelled() public {
         (Order memory m,) = _aliceSellsToBob(10, 1);
         bytes32 h = _hash(m);
-        bytes32[] memory hashes = new bytes32[](1);
-        hashes[0] = h;
         vm.expectEmit(true, true, false, true, address(clearinghouse));
         emit IClearinghouseEvents.OrderCancelled(alice, h);
         vm.prank(alice);
-        clearinghouse.cancelOrders(hashes);
+        clearinghouse.cancelOrders(_one(m));
         assertEq(clearinghouse.filledAmount(alice, h), type(uint256).max, "cancelled marker");
+        assertFalse(clearinghouse.isNonceUsed(_id(alice, USD, 0), 1), "the nonce itself stays usable");
     }
 
     function test_cancelOrders_thenFillIsSkippedCancelled() public {
         (Order memory m, Order memory t) = _aliceSellsToBob(10, 1);
-        bytes32[] memory hashes = new bytes32[](1);
-        hashes[0] = _hash(m);
         vm.prank(alice);
-        clearinghouse.cancelOrders(hashes);
+        clearinghouse.cancelOrders(_one(m));
         _expectSkipped(_fill(10, m, ALICE_PK, t, BOB_PK), m, t, true, SkipReason.Cancelled, XBTUSD);
     }
 
-    function test_cancelOrders_onlyCancelsTheCallersOwnHashes() public {
+    function test_cancelOrders_ofAPartlyFilledOrderStopsTheRest() public {
         (Order memory m, Order memory t) = _aliceSellsToBob(10, 1);
-        bytes32[] memory hashes = new bytes32[](1);
-        hashes[0] = _hash(m);
-        vm.prank(bob); // not alice: cancels nothing of hers
-        clearinghouse.cancelOrders(hashes);
+        t.size = 4;
+        _settle(_fill(4, m, ALICE_PK, t, BOB_PK));
+        vm.prank(alice);
+        clearinghouse.cancelOrders(_one(m));
+        (Order memory m2, Order memory t2) = _aliceSellsToBob(10, 1);
+        t2.nonce = 2;
+        _expectSkipped(_fill(6, m2, ALICE_PK, t2, BOB_PK), m2, t2, true, SkipReason.Cancelled, XBTUSD);
+        assertEq(_size(alice, USD, BTCUSD), -4, "only the part filled before the cancel");
+    }
+
+    function test_cancelOrders_leavesAnotherOrderWithTheSameNonceFillable() public {
+        (Order memory m, Order memory t) = _aliceSellsToBob(10, 1);
+        // A different order (hash) of the same subaccount with the same nonce.
+        Order memory sibling = _order(alice, BTCUSD, false, 10, P + 1e18, 1);
+        vm.prank(alice);
+        clearinghouse.cancelOrders(_one(sibling));
+        _settle(_fill(10, m, ALICE_PK, t, BOB_PK));
+        assertEq(_size(alice, USD, BTCUSD), -10, "the order that was not cancelled still fills");
+    }
+
+    function test_cancelOrders_revertsForSomeoneElsesOrder() public {
+        (Order memory m, Order memory t) = _aliceSellsToBob(10, 1);
+        vm.expectRevert(abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseNotOrderOwner.selector, bob, alice));
+        vm.prank(bob); // not alice: may not cancel hers
+        clearinghouse.cancelOrders(_one(m));
+        assertEq(clearinghouse.filledAmount(alice, _hash(m)), 0, "nothing marked");
         _settle(_fill(10, m, ALICE_PK, t, BOB_PK));
         assertEq(_size(alice, USD, BTCUSD), -10, "alice's order still fills");
     }

@@ -6,6 +6,8 @@ import {IAccessManager} from "@openzeppelin/contracts/access/manager/IAccessMana
 import {LucentFixture} from "./utils/LucentFixture.sol";
 import {IMarketRegistry} from "../../contracts/interfaces/IMarketRegistry.sol";
 import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
+import {InsuranceVault} from "../../contracts/core/InsuranceVault.sol";
+import {IClearinghouse} from "../../contracts/interfaces/IClearinghouse.sol";
 import {MarketConfig, MarketKind, Collateral} from "../../contracts/types/Market.sol";
 
 contract MarketRegistryTest is LucentFixture {
@@ -132,6 +134,57 @@ contract MarketRegistryTest is LucentFixture {
         registry.market(3);
         vm.expectRevert(abi.encodeWithSelector(IMarketRegistry.MarketRegistryUnknownMarket.selector, 3));
         registry.symbol(3);
+    }
+
+    // ================================================================== published market data
+
+    /// @dev What the clearinghouse reads: a STOP byte, then abi.encode(config, unit, insuranceVault).
+    function _expectedData(uint8 id, address vault) internal view returns (bytes memory) {
+        (MarketConfig memory cfg, uint256 unit) = registry.market(id);
+        return abi.encodePacked(hex"00", abi.encode(cfg, unit, vault));
+    }
+
+    function test_marketData_isTheConfigUnitAndVaultOfEveryMarket() public view {
+        assertEq(registry.marketData(BTCUSD).code, _expectedData(BTCUSD, address(usdVault)), "BTC-USD");
+        assertEq(registry.marketData(XBTUSD).code, _expectedData(XBTUSD, address(xbtVault)), "XBTUSD");
+        assertEq(registry.marketData(ETHUSD).code, _expectedData(ETHUSD, address(xbtVault)), "ETHUSD");
+    }
+
+    function test_marketData_isRepublishedOnAParameterChange() public {
+        address before = registry.marketData(BTCUSD);
+        bytes memory beforeCode = before.code;
+        (MarketConfig memory cfg,) = registry.market(BTCUSD);
+        cfg.imRate = 0.2e18;
+        cfg.mmRate = 0.1e18;
+        registry.setMarketParameters(BTCUSD, cfg);
+        address current = registry.marketData(BTCUSD);
+        assertTrue(current != before, "new data contract");
+        assertEq(current.code, _expectedData(BTCUSD, address(usdVault)), "new parameters");
+        assertEq(before.code, beforeCode, "the old data contract is left as it was");
+        assertEq(registry.marketData(XBTUSD).code, _expectedData(XBTUSD, address(xbtVault)), "other markets untouched");
+    }
+
+    function test_marketData_isRepublishedWhenTheInsuranceVaultIsSet() public {
+        MockERC20 dai = new MockERC20("Dai", "DAI", 18);
+        uint8 c = registry.listCollateral(address(dai));
+        uint8 id = registry.listMarket("DAI-PERP", _config(MarketKind.Linear, c, 1e18, 0.01e18, address(btcOracle)));
+        assertEq(registry.marketData(id).code, _expectedData(id, address(0)), "no vault yet");
+        InsuranceVault vault =
+            new InsuranceVault(dai, IClearinghouse(address(clearinghouse)), c, 1 days, "Lucent Insurance DAI", "liDAI");
+        registry.setInsuranceVault(c, address(vault));
+        assertEq(registry.marketData(id).code, _expectedData(id, address(vault)), "vault published");
+        assertEq(registry.marketData(BTCUSD).code, _expectedData(BTCUSD, address(usdVault)), "other collateral untouched");
+    }
+
+    function test_marketData_revertsOnAnUnknownId() public {
+        vm.expectRevert(abi.encodeWithSelector(IMarketRegistry.MarketRegistryUnknownMarket.selector, 3));
+        registry.marketData(3);
+    }
+
+    function test_marketData_cannotBeCalledIntoAndHoldsNoEther() public {
+        (bool ok, bytes memory ret) = registry.marketData(BTCUSD).call(abi.encodeWithSignature("anything()"));
+        assertTrue(ok, "a STOP byte: the call does nothing");
+        assertEq(ret.length, 0, "and returns nothing");
     }
 
     // ================================================================== parameter changes

@@ -500,7 +500,7 @@ describe("on-chain cancels", () => {
     const o = order(f.alice.account.address, BTCUSD, true, 1n, BTC_PRICE, 42n);
     const hash = hashOrder({ domain: f.domain, order: o });
 
-    const cancelled = await cancelOrders(client, { orderHashes: [hash] });
+    const cancelled = await cancelOrders(client, { orders: [o] });
     expect(cancelled.events).toEqual([
       expect.objectContaining({
         eventName: "OrderCancelled",
@@ -508,6 +508,7 @@ describe("on-chain cancels", () => {
       }),
     ]);
     expect(await f.clearinghouse.read.filledAmount([f.alice.account.address, hash])).toBe(maxUint256);
+    expect(await f.clearinghouse.read.isNonceUsed([id, 42n])).toBe(false); // only that order, not its nonce
 
     const nonces = await cancelNonces(client, { collateral: USD, nonces: [5n, 7n] });
     expect(nonces.events.map((e) => (e.eventName === "NonceCancelled" ? e.args.nonce : null))).toEqual([5n, 7n]);
@@ -525,11 +526,16 @@ describe("on-chain cancels", () => {
     expect((lower as LucentContractError).errorName).toBe("ClearinghouseNonceFloorNotRaised");
     expect((lower as LucentContractError).args).toEqual([10n, 4n]);
 
-    expect(await rejection(cancelOrders(client, { orderHashes: ["0x1234"] }))).toBeInstanceOf(InvalidParameterError);
+    expect(await rejection(cancelOrders(client, { orders: [] }))).toBeInstanceOf(InvalidParameterError);
+    expect(await rejection(cancelOrders(client, { orders: [{ ...o, size: 2n ** 64n }] }))).toBeInstanceOf(
+      InvalidParameterError,
+    );
+    const notHers = order(f.bob.account.address, BTCUSD, true, 1n, BTC_PRICE, 1n);
+    expect(await rejection(cancelOrders(client, { orders: [notHers] }))).toBeInstanceOf(InvalidParameterError);
     expect(await rejection(cancelNonces(client, { collateral: USD, nonces: [2n ** 64n] }))).toBeInstanceOf(
       InvalidParameterError,
     );
-    expect(await rejection(cancelOrders(f.client(), { orderHashes: [hash] }))).toBeInstanceOf(WalletRequiredError);
+    expect(await rejection(cancelOrders(f.client(), { orders: [o] }))).toBeInstanceOf(WalletRequiredError);
   });
 });
 

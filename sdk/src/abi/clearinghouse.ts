@@ -33,6 +33,14 @@ export const clearinghouseAbi = [
   },
   {
     inputs: [
+      { internalType: "uint256", name: "marketId", type: "uint256" },
+      { internalType: "address", name: "data", type: "address" },
+    ],
+    name: "ClearinghouseMarketDataInvalid",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "uint64", name: "current", type: "uint64" },
       { internalType: "uint64", name: "requested", type: "uint64" },
     ],
@@ -42,6 +50,14 @@ export const clearinghouseAbi = [
   {
     inputs: [{ internalType: "address", name: "caller", type: "address" }],
     name: "ClearinghouseNotKeeper",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "caller", type: "address" },
+      { internalType: "address", name: "trader", type: "address" },
+    ],
+    name: "ClearinghouseNotOrderOwner",
     type: "error",
   },
   {
@@ -241,7 +257,25 @@ export const clearinghouseAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "bytes32[]", name: "orderHashes", type: "bytes32[]" }],
+    inputs: [
+      {
+        components: [
+          { internalType: "address", name: "trader", type: "address" },
+          { internalType: "uint8", name: "subaccount", type: "uint8" },
+          { internalType: "uint8", name: "market", type: "uint8" },
+          { internalType: "bool", name: "isBuy", type: "bool" },
+          { internalType: "uint64", name: "size", type: "uint64" },
+          { internalType: "uint128", name: "limitPrice", type: "uint128" },
+          { internalType: "uint8", name: "flags", type: "uint8" },
+          { internalType: "uint64", name: "nonce", type: "uint64" },
+          { internalType: "uint40", name: "expiry", type: "uint40" },
+          { internalType: "address", name: "keeper", type: "address" },
+        ],
+        internalType: "struct Order[]",
+        name: "orders",
+        type: "tuple[]",
+      },
+    ],
     name: "cancelOrders",
     outputs: [],
     stateMutability: "nonpayable",

@@ -96,6 +96,14 @@ export const lucentErrorsAbi = [
     type: "error",
   },
   {
+    inputs: [
+      { internalType: "uint256", name: "marketId", type: "uint256" },
+      { internalType: "address", name: "data", type: "address" },
+    ],
+    name: "ClearinghouseMarketDataInvalid",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "address", name: "module", type: "address" }],
     name: "ClearinghouseModuleMismatch",
     type: "error",
@@ -111,6 +119,14 @@ export const lucentErrorsAbi = [
   {
     inputs: [{ internalType: "address", name: "caller", type: "address" }],
     name: "ClearinghouseNotKeeper",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "caller", type: "address" },
+      { internalType: "address", name: "trader", type: "address" },
+    ],
+    name: "ClearinghouseNotOrderOwner",
     type: "error",
   },
   {

@@ -80,6 +80,15 @@ export const marketRegistryAbi = [
     anonymous: false,
     inputs: [
       { indexed: true, internalType: "uint8", name: "marketId", type: "uint8" },
+      { indexed: false, internalType: "address", name: "data", type: "address" },
+    ],
+    name: "MarketDataPublished",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint8", name: "marketId", type: "uint8" },
       { indexed: false, internalType: "string", name: "symbol", type: "string" },
       {
         components: [
@@ -264,6 +273,13 @@ export const marketRegistryAbi = [
     inputs: [],
     name: "marketCount",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "marketId", type: "uint256" }],
+    name: "marketData",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },

@@ -1,5 +1,6 @@
-import { isHex, size, type Hex } from "viem";
 import type { LucentClient } from "../clients/types.js";
+import type { Order } from "../orders/types.js";
+import { validateOrder } from "../orders/validateOrder.js";
 import {
   InvalidParameterError,
   type LucentContractError,
@@ -7,11 +8,14 @@ import {
   type TransactionRevertedError,
   type WalletRequiredError,
 } from "./errors.js";
-import { writeClearinghouse, type WriteReturnType } from "./internal/write.js";
+import { requireWallet, writeClearinghouse, type WriteReturnType } from "./internal/write.js";
 
 export type CancelOrdersParameters = {
-  /** EIP-712 order hashes (`hashOrder`) of the wallet's orders. */
-  orderHashes: readonly Hex[];
+  /**
+   * The wallet's own orders, as signed. The contract hashes each one (EIP-712, the hash fills are
+   * tracked by) and marks its nonce, so a cancel can never miss the order it names.
+   */
+  orders: readonly Order[];
 };
 
 export type CancelOrdersReturnType = WriteReturnType;
@@ -19,18 +23,29 @@ export type CancelOrdersReturnType = WriteReturnType;
 export type CancelOrdersErrorType =
   InvalidParameterError | WalletRequiredError | LucentContractError | TransactionRevertedError | LucentRpcError;
 
-/** Cancels orders by hash on-chain (`Clearinghouse.cancelOrders`; no keeper involved). */
+/** Cancels orders on-chain (`Clearinghouse.cancelOrders`; no keeper involved). */
 export async function cancelOrders(
   client: LucentClient,
-  { orderHashes }: CancelOrdersParameters,
+  { orders }: CancelOrdersParameters,
 ): Promise<CancelOrdersReturnType> {
-  if (orderHashes.length === 0) {
-    throw new InvalidParameterError({ field: "orderHashes", value: orderHashes, expected: "at least one hash" });
+  if (orders.length === 0) {
+    throw new InvalidParameterError({ field: "orders", value: orders, expected: "at least one order" });
   }
-  orderHashes.forEach((hash, i) => {
-    if (!isHex(hash, { strict: true }) || size(hash) !== 32) {
-      throw new InvalidParameterError({ field: `orderHashes[${i}]`, value: hash, expected: "a 32-byte hex hash" });
+  const wallet = requireWallet(client, "cancelOrders").address;
+  orders.forEach((order, i) => {
+    try {
+      validateOrder(order);
+    } catch (error) {
+      throw new InvalidParameterError({ field: `orders[${i}]`, value: order, expected: `a valid order: ${error}` });
+    }
+    // The contract would revert ClearinghouseNotOrderOwner: say so before anything is sent.
+    if (order.trader.toLowerCase() !== wallet.toLowerCase()) {
+      throw new InvalidParameterError({
+        field: `orders[${i}].trader`,
+        value: order.trader,
+        expected: `the wallet ${wallet}`,
+      });
     }
   });
-  return writeClearinghouse(client, "cancelOrders", [orderHashes]);
+  return writeClearinghouse(client, "cancelOrders", [orders]);
 }

@@ -333,14 +333,14 @@ contract LucentHandler is LucentFixture {
 
     // ================================================================ actions: orders
 
-    /// @dev The trader cancels a stored order by hash; or a stranger tries to (no effect allowed).
+    /// @dev The trader cancels a stored order by hash; or a stranger tries to, which must revert.
     function cancelOrder(uint256 orderSeed, bool byStranger) external {
         _begin(this.cancelOrder.selector);
         if (_orders.length == 0) return;
         uint256 idx = orderSeed % _orders.length;
         OrderRec storage rec = _orders[idx];
-        bytes32[] memory hashes = new bytes32[](1);
-        hashes[0] = rec.hash;
+        Order[] memory orders = new Order[](1);
+        orders[0] = rec.o;
         address who = rec.o.trader;
         if (byStranger) {
             for (uint256 a; a < N_ACTORS; ++a) {
@@ -351,10 +351,11 @@ contract LucentHandler is LucentFixture {
             }
         }
         vm.prank(who);
-        try clearinghouse.cancelOrders(hashes) {
-            if (!byStranger) rec.cancelledByHash = true;
+        try clearinghouse.cancelOrders(orders) {
+            if (who != rec.o.trader) _violate(V_INV9, "a stranger cancelled someone's order");
+            rec.cancelledByHash = true;
         } catch {
-            _violate(V_INV9, "cancelOrders reverted");
+            if (who == rec.o.trader) _violate(V_INV9, "cancelOrders reverted");
         }
     }
 

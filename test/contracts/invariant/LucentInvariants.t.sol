@@ -7,6 +7,7 @@ import {Clearinghouse} from "../../../contracts/core/Clearinghouse.sol";
 import {KeeperRegistry} from "../../../contracts/core/KeeperRegistry.sol";
 import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {SubaccountId} from "../../../contracts/types/Ids.sol";
+import {Order} from "../../../contracts/types/Order.sol";
 import {FundingMath} from "../../../contracts/libraries/FundingMath.sol";
 
 /// @dev The fuzz target. Declared in this test file because the runner only identifies (and so only
@@ -203,10 +204,22 @@ contract LucentInvariantTest is LucentFixture {
             assertEq(left, 0, "INV-9: nothing left to withdraw");
             vm.revertToStateAndDelete(snap);
         }
-        bytes32[] memory hashes = new bytes32[](1);
-        hashes[0] = keccak256(abi.encode(id));
+        // Cancels an order of the subaccount (any order: it needs no keeper and no prior fill).
+        Order[] memory orders = new Order[](1);
+        orders[0] = Order({
+            trader: owner,
+            subaccount: s,
+            market: c == 0 ? 0 : 1,
+            isBuy: true,
+            size: 1,
+            limitPrice: 1e18,
+            flags: 0,
+            nonce: uint64(uint256(keccak256(abi.encode(id))) >> 200),
+            expiry: type(uint40).max,
+            keeper: address(0)
+        });
         vm.prank(owner);
-        ch.cancelOrders(hashes);
+        ch.cancelOrders(orders);
         (,, uint64 floor) = ch.account(id);
         vm.prank(owner);
         ch.raiseNonceFloor(c, s, floor + 1);
