@@ -183,8 +183,10 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
             uint256 loads = ctx.marketLoads;
             bool ok;
             (ok, cursor) = _settleFill(ctx, buffers, fills, cursor, fillIndex);
-            if (ok) ++settled;
-            ++fillIndex;
+            unchecked {
+                if (ok) ++settled;
+                ++fillIndex;
+            }
             // Everything a fill allocates is dead once it is settled, except a market it loaded into
             // the cache; reusing the memory keeps a batch's memory cost linear instead of quadratic.
             if (ctx.marketLoads == loads) {
@@ -245,19 +247,18 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
             return (false, next);
         }
 
-        _commitSide(ms, maker, size, maker.market);
-        _commitSide(ts, taker, size, maker.market);
-        if (taker.flags & OrderFlags.IOC != 0 && ts.filledBefore + size != taker.size) {
-            ctx.partialIocs[ctx.partialIocCount++] = (uint256(SubaccountId.unwrap(ts.id)) << 64) | taker.nonce;
+        _commitSide(ms, maker, size);
+        _commitSide(ts, taker, size);
+        // Sizes are uint64 and a batch's fill count is bounded by its calldata: these sums cannot overflow.
+        unchecked {
+            if (taker.flags & OrderFlags.IOC != 0 && ts.filledBefore + size != taker.size) {
+                ctx.partialIocs[ctx.partialIocCount++] = (uint256(SubaccountId.unwrap(ts.id)) << 64) | taker.nonce;
+            }
+            m.volume += size;
+            m.notional += uint256(size) * price; // < 2^64 · 2^128 per fill
         }
-        uint256 collateral = m.cfg.collateral;
-        uint256 fees = ms.fee + ts.fee;
-        uint256 keeperShare = FixedPoint.mulRateDown(fees, m.cfg.keeperFeeShare);
-        ctx.keeperFees[collateral] += keeperShare;
-        ctx.insuranceFees[collateral] += fees - keeperShare;
+        m.fees += ms.fee + ts.fee; // split between keeper and insurance once a batch, in _closeBatch
         m.traded = true;
-        m.volume += size;
-        m.notional += uint256(size) * price;
 
         emit FillSettled(
             ms.id,
@@ -332,9 +333,12 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
             return (SkipReason.StaleIndex, !ts.increasesRisk);
         }
         // INV-2: open interest counts longs; shorts always match it.
-        uint256 oi = m.openInterest + _longSize(ms.newPosition) + _longSize(ts.newPosition);
-        uint256 released = _longSize(ms.position) + _longSize(ts.position);
-        oi -= released;
+        uint256 oi;
+        unchecked {
+            // Every term is below 2^64, and the released longs are part of the open interest.
+            oi = m.openInterest + _longSize(ms.newPosition) + _longSize(ts.newPosition);
+            oi -= _longSize(ms.position) + _longSize(ts.position);
+        }
         if (oi > m.openInterest && oi > m.cfg.maxOpenInterest) return (SkipReason.OpenInterestCap, false);
 
         if (!_marginOk(ctx, ms, marketId)) return (SkipReason.InsufficientMargin, true);
@@ -359,6 +363,11 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         for (uint256 id; id < ctx.markets.length; ++id) {
             MarketCache memory m = ctx.markets[id];
             if (!m.traded) continue;
+            // The keeper's share of the market's fees this batch, rounded down (so it is never less
+            // than the sum of per-fill shares rounded down).
+            uint256 keeperShare = FixedPoint.mulRateDown(m.fees, m.cfg.keeperFeeShare);
+            ctx.keeperFees[m.cfg.collateral] += keeperShare;
+            ctx.insuranceFees[m.cfg.collateral] += m.fees - keeperShare;
             if (m.indexFresh && m.volume > 0) {
                 // A sample is clamped to the mark band before it enters the EMA: one extreme fill
                 // (even a self-trade between two subaccounts) can move the mark at most to the band.

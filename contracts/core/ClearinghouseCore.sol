@@ -72,6 +72,7 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         uint256 shortHolders;
         uint256 volume; // Σ size of this transaction's fills
         uint256 notional; // Σ size × price, for the premium sample
+        uint256 fees; // Σ trading fees of this batch's fills
     }
 
     struct Context {
@@ -97,6 +98,11 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         uint256 filledBefore;
         bool increasesRisk;
         uint256 nonceWord; // the order's nonce bitmap word as read, written back once the fill settles
+        // Where the account, the position and the nonce word live: computed once when read, and
+        // written to directly when the fill settles (each is a keccak or two of a mapping key).
+        uint256 accountSlot;
+        uint256 positionSlot;
+        uint256 nonceSlot;
     }
 
     uint256 internal constant CANCELLED = type(uint256).max;
@@ -155,7 +161,15 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         Account storage a = _accounts[id];
         Account memory am = s.account;
         (am.balance, am.flags, am.openMarkets, am.nonceFloor) = (a.balance, a.flags, a.openMarkets, a.nonceFloor);
-        s.position = _positions[id][o.market];
+        uint256 accountSlot;
+        uint256 positionSlot = _positionSlot(id, o.market);
+        uint256 position;
+        assembly ("memory-safe") {
+            accountSlot := a.slot
+            position := sload(positionSlot)
+        }
+        (s.accountSlot, s.positionSlot) = (accountSlot, positionSlot);
+        s.position = Position.wrap(position);
         s.newPosition = Position.wrap(0);
         s.fee = 0;
         s.filledBefore = 0;
@@ -164,8 +178,12 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
 
     function _orderStateReason(Side memory s, Order memory o, uint64 size) internal view returns (SkipReason) {
         if (o.nonce < s.account.nonceFloor) return SkipReason.Cancelled;
-        uint256 word = _nonceWords[s.id][o.nonce / NONCES_PER_WORD];
-        s.nonceWord = word;
+        uint256 nonceSlot = _nonceWordSlot(s.id, o.nonce / NONCES_PER_WORD);
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(nonceSlot)
+        }
+        (s.nonceSlot, s.nonceWord) = (nonceSlot, word);
         uint256 state = _stateIn(word, o.nonce);
         if (state == NONCE_DONE) return SkipReason.Cancelled;
         // Only a partially filled or cancelled order has a `filled` slot worth reading.
@@ -174,7 +192,10 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
             if (filled == CANCELLED) return SkipReason.Cancelled;
             s.filledBefore = filled;
         }
-        if (s.filledBefore + size > o.size) return SkipReason.Overfilled;
+        unchecked {
+            // `filledBefore` ≤ the order's uint64 size here (the cancelled marker returned above).
+            if (s.filledBefore + size > o.size) return SkipReason.Overfilled;
+        }
         return SkipReason.None;
     }
 
@@ -185,24 +206,27 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         returns (SkipReason)
     {
         int256 size = s.position.size();
-        int256 newSize = size + s.delta;
+        int256 newSize;
+        unchecked {
+            newSize = size + s.delta; // int64 plus a uint64 fill: far inside int256
+        }
         if (s.reduceOnly && (size == 0 || (size > 0) == (s.delta > 0) || FixedPoint.abs(s.delta) > FixedPoint.abs(size))) {
             return SkipReason.ReduceOnlyViolated;
         }
         if (newSize != int64(newSize)) return SkipReason.Overflow;
-        PositionMath.Trade memory t =
+        (int256 tradedSize, int256 basis, int256 realizedPnl) =
             PositionMath.applyTrade(m.cfg.kind, m.cfg.multiplier, m.unit, size, s.position.basis(), s.delta, price);
         int256 funding = FundingMath.fundingOwed(size, m.cumulativeFunding, s.position.fundingSnapshot(), m.unit);
         s.fee = FixedPoint.mulRateUp(fillNotional, s.feeRate);
-        int256 balance = int256(s.account.balance) + t.realizedPnl - funding - int256(s.fee);
-        if (balance != int120(balance) || t.basis != int96(t.basis) || m.cumulativeFunding != int96(m.cumulativeFunding)) {
+        int256 balance = int256(s.account.balance) + realizedPnl - funding - int256(s.fee);
+        if (balance != int120(balance) || basis != int96(basis) || m.cumulativeFunding != int96(m.cumulativeFunding)) {
             return SkipReason.Overflow;
         }
         s.account.balance = int120(balance);
-        s.newPosition = PositionLib.pack(t.size, t.basis, m.cumulativeFunding);
+        s.newPosition = PositionLib.pack(tradedSize, basis, m.cumulativeFunding);
         // `s.account` is the state after the fill: its balance above and its open markets here.
-        s.account.openMarkets = uint64(_withMarket(s.account.openMarkets, m.id, t.size != 0));
-        s.increasesRisk = PositionMath.increasesRisk(size, t.size);
+        s.account.openMarkets = uint64(_withMarket(s.account.openMarkets, m.id, tradedSize != 0));
+        s.increasesRisk = PositionMath.increasesRisk(size, tradedSize);
         return SkipReason.None;
     }
 
@@ -219,20 +243,67 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         return equity - int256(required) >= equity0 - int256(mm0);
     }
 
-    function _commitSide(Side memory s, Order memory o, uint64 size, uint256 marketId) internal {
-        _accounts[s.id] = s.account;
-        _positions[s.id][marketId] = s.newPosition;
-        uint256 filled = s.filledBefore + size;
-        // The word read by `_orderStateReason`; nothing else in the fill touches this subaccount's nonces.
+    /// @dev Writes a side's account, position and order state to the slots `_openSide` and
+    /// `_orderStateReason` read them from.
+    function _commitSide(Side memory s, Order memory o, uint64 size) internal {
+        uint256 filled;
+        unchecked {
+            filled = s.filledBefore + size; // checked against the order's size already
+        }
+        uint256 word = s.nonceWord;
         if (filled == o.size) {
             // Fully filled: two bits in an allocated word instead of a new slot.
-            _nonceWords[s.id][o.nonce / NONCES_PER_WORD] = _withState(s.nonceWord, o.nonce, NONCE_DONE);
+            word = _withState(word, o.nonce, NONCE_DONE);
             if (s.filledBefore != 0) delete _filled[o.trader][s.orderHash];
         } else {
-            if (s.filledBefore == 0) {
-                _nonceWords[s.id][o.nonce / NONCES_PER_WORD] = _withState(s.nonceWord, o.nonce, NONCE_PARTIAL);
-            }
+            if (s.filledBefore == 0) word = _withState(word, o.nonce, NONCE_PARTIAL);
             _filled[o.trader][s.orderHash] = filled;
+        }
+        (uint256 accountSlot, uint256 positionSlot, uint256 nonceSlot) = (s.accountSlot, s.positionSlot, s.nonceSlot);
+        uint256 account = _packAccount(s.account);
+        Position position = s.newPosition;
+        assembly ("memory-safe") {
+            sstore(accountSlot, account)
+            sstore(positionSlot, position)
+            sstore(nonceSlot, word) // unchanged if the order was already partially filled
+        }
+    }
+
+    /// @dev Writes an account as one packed word, without first reading the slot (as assigning the
+    /// memory struct does).
+    function _storeAccount(SubaccountId id, Account memory a) internal {
+        Account storage stored = _accounts[id];
+        uint256 packed = _packAccount(a);
+        assembly ("memory-safe") {
+            sstore(stored.slot, packed)
+        }
+    }
+
+    /// @dev Solidity's storage layout of `Account`: fields packed from the low-order bits.
+    function _packAccount(Account memory a) internal pure returns (uint256) {
+        return uint256(uint120(a.balance)) | (uint256(a.flags) << 120) | (uint256(a.openMarkets) << 128)
+            | (uint256(a.nonceFloor) << 192);
+    }
+
+    /// @dev The slot of `_positions[id][marketId]` (Solidity's mapping layout).
+    function _positionSlot(SubaccountId id, uint256 marketId) internal pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            mstore(0, id)
+            mstore(0x20, _positions.slot)
+            mstore(0x20, keccak256(0, 0x40))
+            mstore(0, marketId)
+            slot := keccak256(0, 0x40)
+        }
+    }
+
+    /// @dev The slot of `_nonceWords[id][index]` (Solidity's mapping layout).
+    function _nonceWordSlot(SubaccountId id, uint256 index) internal pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            mstore(0, id)
+            mstore(0x20, _nonceWords.slot)
+            mstore(0x20, keccak256(0, 0x40))
+            mstore(0, index)
+            slot := keccak256(0, 0x40)
         }
     }
 
@@ -332,6 +403,17 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         bool initial
     ) internal view returns (int256 equity, uint256 required) {
         equity = balance;
+        if (overrideMarket < 64 && mask == 1 << overrideMarket) {
+            // The common case in a batch: the traded market is the account's only one.
+            int256 size = overridePosition.size();
+            if (size == 0) return (equity, 0);
+            _loadMarketOnce(ctx, overrideMarket);
+            MarketCache memory m = ctx.markets[overrideMarket];
+            (int256 value, uint256 notional) =
+                ContractMath.valueAndNotional(m.cfg.kind, m.cfg.multiplier, size, m.mark, m.unit);
+            uint256 rate = initial ? m.cfg.imRate : m.cfg.mmRate;
+            return (equity + value - overridePosition.basis(), FixedPoint.mulRateUp(notional, rate));
+        }
         while (mask != 0) {
             uint256 marketId = Math.log2(mask & (~mask + 1)); // lowest set bit
             mask &= mask - 1;
@@ -385,7 +467,10 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
     }
 
     function _stateIn(uint256 word, uint64 nonce) internal pure returns (uint256) {
-        uint256 state = (word >> (2 + 2 * (nonce % NONCES_PER_WORD))) & 3;
+        uint256 state;
+        unchecked {
+            state = (word >> (2 + 2 * (nonce % NONCES_PER_WORD))) & 3;
+        }
         return state >= NONCE_DONE ? NONCE_DONE : state; // partial (01) | done (10) reads as done
     }
 
@@ -397,7 +482,9 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
 
     /// @dev States only move forward (fresh → partial → done), so OR-ing the bits is enough.
     function _withState(uint256 word, uint64 nonce, uint256 state) internal pure returns (uint256) {
-        return word | (state << (2 + 2 * (nonce % NONCES_PER_WORD))) | WORD_ALLOCATED;
+        unchecked {
+            return word | (state << (2 + 2 * (nonce % NONCES_PER_WORD))) | WORD_ALLOCATED;
+        }
     }
 
     function _withMarket(uint256 mask, uint256 marketId, bool open) internal pure returns (uint256) {
@@ -413,10 +500,9 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
     function _countHolders(MarketCache memory m, Position before, Position after_) internal pure {
         int256 a = before.size();
         int256 b = after_.size();
-        if (a > 0 && b <= 0) --m.longHolders;
-        if (a < 0 && b >= 0) --m.shortHolders;
-        if (b > 0 && a <= 0) ++m.longHolders;
-        if (b < 0 && a >= 0) ++m.shortHolders;
+        // Most fills keep the side: two comparisons and nothing written.
+        if ((a > 0) != (b > 0)) m.longHolders = b > 0 ? m.longHolders + 1 : m.longHolders - 1;
+        if ((a < 0) != (b < 0)) m.shortHolders = b < 0 ? m.shortHolders + 1 : m.shortHolders - 1;
     }
 
     /// @dev Writes a market's funding, mark, open interest and holder counts.

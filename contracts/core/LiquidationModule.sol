@@ -159,7 +159,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         }
         // The liquidated account is written once, before anyone else is credited (the liquidator's
         // subaccount may be the same one).
-        _accounts[account] = v.account;
+        _storeAccount(account, v.account);
         _positions[account][marketId] = v.position;
         _payOut(m, l, fee, liquidatorFee, badDebt);
         _writeMarket(m);
@@ -256,7 +256,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         _applyOrRevert(m, v, price);
         _track(m, ms);
         _track(m, v);
-        _commitSide(ms, maker, size, m.id);
+        _commitSide(ms, maker, size);
         v.position = v.newPosition;
         l.remaining -= size;
         l.bookSize += size;
@@ -523,7 +523,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
     }
 
     function _commitParty(Side memory s, uint256 marketId) private {
-        _accounts[s.id] = s.account;
+        _storeAccount(s.id, s.account);
         _positions[s.id][marketId] = s.newPosition;
     }
 }

@@ -41,7 +41,10 @@ library OrderCodec {
 
     /// @notice Reads the fill size at `cursor` of `data`.
     function decodeFillSize(bytes calldata data, uint256 cursor) internal pure returns (uint64 size, uint256 next) {
-        next = cursor + FILL_SIZE_BYTES;
+        // Offsets are bounded by the calldata size: the sum cannot overflow.
+        unchecked {
+            next = cursor + FILL_SIZE_BYTES;
+        }
         if (next > data.length) revert OrderCodecTruncated(cursor, data.length);
         assembly ("memory-safe") {
             size := shr(192, calldataload(add(data.offset, cursor)))
@@ -55,39 +58,42 @@ library OrderCodec {
         pure
         returns (uint256 next)
     {
-        uint256 sigStart = cursor + ORDER_FIXED_BYTES;
-        if (sigStart > data.length) revert OrderCodecTruncated(cursor, data.length);
-        uint256 encoding;
-        uint256 p;
-        assembly ("memory-safe") {
-            p := add(data.offset, cursor)
-            let w := calldataload(p)
-            mstore(o, shr(96, w)) // trader
-            mstore(add(o, 0x20), byte(20, w)) // subaccount
-            mstore(add(o, 0x40), byte(21, w)) // market
-            mstore(add(o, 0xc0), byte(22, w)) // flags
-            encoding := byte(23, w)
-            mstore(add(o, 0x60), and(encoding, 1)) // isBuy
-            mstore(add(o, 0x80), and(w, 0xffffffffffffffff)) // size
-            let w2 := calldataload(add(p, 32))
-            mstore(add(o, 0xa0), shr(128, w2)) // limitPrice
-            mstore(add(o, 0xe0), and(shr(64, w2), 0xffffffffffffffff)) // nonce
-            mstore(add(o, 0x100), and(shr(24, w2), 0xffffffffff)) // expiry
-            mstore(add(o, 0x120), shr(96, calldataload(add(p, 61)))) // keeper
-        }
-        if (encoding & ENCODING_EXTENDED_SIGNATURE == 0) {
-            next = sigStart + 64;
-            (sig.offset, sig.length, sig.compact) = (p + ORDER_FIXED_BYTES, 64, true);
-        } else {
-            if (sigStart + 2 > data.length) revert OrderCodecTruncated(sigStart, data.length);
-            uint256 len;
+        // Offsets are bounded by the calldata size: none of these sums can overflow.
+        unchecked {
+            uint256 sigStart = cursor + ORDER_FIXED_BYTES;
+            if (sigStart > data.length) revert OrderCodecTruncated(cursor, data.length);
+            uint256 encoding;
+            uint256 p;
             assembly ("memory-safe") {
-                len := shr(240, calldataload(add(p, 81)))
+                p := add(data.offset, cursor)
+                let w := calldataload(p)
+                mstore(o, shr(96, w)) // trader
+                mstore(add(o, 0x20), byte(20, w)) // subaccount
+                mstore(add(o, 0x40), byte(21, w)) // market
+                mstore(add(o, 0xc0), byte(22, w)) // flags
+                encoding := byte(23, w)
+                mstore(add(o, 0x60), and(encoding, 1)) // isBuy
+                mstore(add(o, 0x80), and(w, 0xffffffffffffffff)) // size
+                let w2 := calldataload(add(p, 32))
+                mstore(add(o, 0xa0), shr(128, w2)) // limitPrice
+                mstore(add(o, 0xe0), and(shr(64, w2), 0xffffffffffffffff)) // nonce
+                mstore(add(o, 0x100), and(shr(24, w2), 0xffffffffff)) // expiry
+                mstore(add(o, 0x120), shr(96, calldataload(add(p, 61)))) // keeper
             }
-            next = sigStart + 2 + len;
-            (sig.offset, sig.length, sig.compact) = (p + ORDER_FIXED_BYTES + 2, len, false);
+            if (encoding & ENCODING_EXTENDED_SIGNATURE == 0) {
+                next = sigStart + 64;
+                (sig.offset, sig.length, sig.compact) = (p + ORDER_FIXED_BYTES, 64, true);
+            } else {
+                if (sigStart + 2 > data.length) revert OrderCodecTruncated(sigStart, data.length);
+                uint256 len;
+                assembly ("memory-safe") {
+                    len := shr(240, calldataload(add(p, 81)))
+                }
+                next = sigStart + 2 + len;
+                (sig.offset, sig.length, sig.compact) = (p + ORDER_FIXED_BYTES + 2, len, false);
+            }
+            if (next > data.length) revert OrderCodecTruncated(sigStart, data.length);
         }
-        if (next > data.length) revert OrderCodecTruncated(sigStart, data.length);
     }
 
     /// @notice EIP-712 struct hash of an order.

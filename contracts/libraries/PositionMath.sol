@@ -11,6 +11,7 @@ import {ContractMath} from "./ContractMath.sol";
 /// additive across fills; the closed share of the basis is released rounded up and the exit value
 /// rounded down, so each trade's realized PnL is never more than exact.
 library PositionMath {
+    /// @dev `applyTrade`'s result as one value, for callers that keep it (tests, harnesses).
     struct Trade {
         int256 size;
         int256 basis;
@@ -18,6 +19,8 @@ library PositionMath {
     }
 
     /// @notice Applies `delta` contracts at `price` to a position of `size` with `basis`.
+    /// @dev Returns a tuple, not a `Trade`: a memory struct would be allocated on every call, and
+    /// this runs twice a fill.
     function applyTrade(
         MarketKind kind,
         uint256 multiplier,
@@ -26,28 +29,23 @@ library PositionMath {
         int256 basis,
         int256 delta,
         uint256 price
-    ) internal pure returns (Trade memory t) {
-        int256 newSize = size + delta;
+    ) internal pure returns (int256 newSize, int256 newBasis, int256 realizedPnl) {
+        newSize = size + delta;
         if (size == 0 || (size > 0) == (delta > 0)) {
             // Opening or increasing.
-            t.size = newSize;
-            t.basis = basis + ContractMath.signedValue(kind, multiplier, delta, price, unit, true);
-            return t;
-        }
-        if (newSize == 0 || (newSize > 0) == (size > 0)) {
+            newBasis = basis + ContractMath.signedValue(kind, multiplier, delta, price, unit, true);
+        } else if (newSize == 0 || (newSize > 0) == (size > 0)) {
             // Reducing or closing: release the closed share of the basis.
             int256 closed = -delta; // same sign as size
             int256 released = _shareUp(basis, closed, size);
             int256 exitValue = ContractMath.signedValue(kind, multiplier, closed, price, unit, false);
-            t.size = newSize;
-            t.basis = basis - released;
-            t.realizedPnl = exitValue - released;
-            return t;
+            newBasis = basis - released;
+            realizedPnl = exitValue - released;
+        } else {
+            // Flipping: close everything, then open the remainder on the other side.
+            realizedPnl = ContractMath.signedValue(kind, multiplier, size, price, unit, false) - basis;
+            newBasis = ContractMath.signedValue(kind, multiplier, newSize, price, unit, true);
         }
-        // Flipping: close everything, then open the remainder on the other side.
-        t.realizedPnl = ContractMath.signedValue(kind, multiplier, size, price, unit, false) - basis;
-        t.size = newSize;
-        t.basis = ContractMath.signedValue(kind, multiplier, newSize, price, unit, true);
     }
 
     /// @notice Unrealized PnL at `price`: signed value (rounded down) minus basis.
@@ -63,8 +61,8 @@ library PositionMath {
     /// @notice Does moving from `size` to `newSize` add risk (grow or flip the position)?
     function increasesRisk(int256 size, int256 newSize) internal pure returns (bool) {
         if (newSize == 0) return false;
-        if (size == 0 || (size > 0) != (newSize > 0)) return true;
-        return FixedPoint.abs(newSize) > FixedPoint.abs(size);
+        if (size == 0 || (size ^ newSize) < 0) return true; // opening or flipping
+        return newSize > 0 ? newSize > size : newSize < size;
     }
 
     /// @dev basis × closed / size, rounded towards +∞ (closed and size have the same sign, |closed| ≤ |size|).

@@ -72,8 +72,8 @@ contract MathHarness {
         int256 basis,
         int256 delta,
         uint256 price
-    ) external pure returns (PositionMath.Trade memory) {
-        return PositionMath.applyTrade(kind, multiplier, unit, size, basis, delta, price);
+    ) external pure returns (PositionMath.Trade memory t) {
+        (t.size, t.basis, t.realizedPnl) = PositionMath.applyTrade(kind, multiplier, unit, size, basis, delta, price);
     }
 
     function unrealizedPnl(MarketKind kind, uint256 multiplier, uint256 unit, int256 size, int256 basis, uint256 price)

@@ -287,8 +287,7 @@ contract RiskHandler is LucentFixture {
         returns (int256, int256, int256)
     {
         MarketConfig memory cfg = _cfg();
-        PositionMath.Trade memory t = PositionMath.applyTrade(cfg.kind, cfg.multiplier, 1e6, size, basis, delta, atPrice);
-        return (t.size, t.basis, t.realizedPnl);
+        return PositionMath.applyTrade(cfg.kind, cfg.multiplier, 1e6, size, basis, delta, atPrice);
     }
 
     /// @dev Every tracked subaccount holding a position on the side (long if `longs`) once the
