@@ -64,8 +64,9 @@ export function increasesRisk(size: bigint, newSize: bigint): boolean {
   assertInt("size", size);
   assertInt("newSize", newSize);
   if (newSize === 0n) return false;
-  if (size === 0n || size > 0n !== newSize > 0n) return true;
-  return abs(newSize) > abs(size);
+  if (size === 0n || size > 0n !== newSize > 0n) return true; // opening or flipping
+  // Same side: growing away from zero. (No absolute values, so int256's minimum is no special case.)
+  return newSize > 0n ? newSize > size : newSize < size;
 }
 
 /** basis × closed / size, rounded towards +∞. */
