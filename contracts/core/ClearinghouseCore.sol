@@ -285,24 +285,32 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
             | (uint256(a.nonceFloor) << 192);
     }
 
-    /// @dev The slot of `_positions[id][marketId]` (Solidity's mapping layout).
-    function _positionSlot(SubaccountId id, uint256 marketId) internal pure returns (uint256 slot) {
+    /// @dev The slot of `_positions[id][marketId]`.
+    function _positionSlot(SubaccountId id, uint256 marketId) internal pure returns (uint256) {
+        uint256 base;
         assembly ("memory-safe") {
-            mstore(0, id)
-            mstore(0x20, _positions.slot)
-            mstore(0x20, keccak256(0, 0x40))
-            mstore(0, marketId)
-            slot := keccak256(0, 0x40)
+            base := _positions.slot
         }
+        return _nestedMappingSlot(base, id, marketId);
     }
 
-    /// @dev The slot of `_nonceWords[id][index]` (Solidity's mapping layout).
-    function _nonceWordSlot(SubaccountId id, uint256 index) internal pure returns (uint256 slot) {
+    /// @dev The slot of `_nonceWords[id][index]`.
+    function _nonceWordSlot(SubaccountId id, uint256 index) internal pure returns (uint256) {
+        uint256 base;
+        assembly ("memory-safe") {
+            base := _nonceWords.slot
+        }
+        return _nestedMappingSlot(base, id, index);
+    }
+
+    /// @dev Solidity's layout of `mapping(SubaccountId => mapping(uint256 => V))` at `base`:
+    /// keccak256(inner . keccak256(id . base)).
+    function _nestedMappingSlot(uint256 base, SubaccountId id, uint256 inner) private pure returns (uint256 slot) {
         assembly ("memory-safe") {
             mstore(0, id)
-            mstore(0x20, _nonceWords.slot)
+            mstore(0x20, base)
             mstore(0x20, keccak256(0, 0x40))
-            mstore(0, index)
+            mstore(0, inner)
             slot := keccak256(0, 0x40)
         }
     }
