@@ -454,6 +454,60 @@ contract LiquidationTest is ClearinghouseTestBase {
         assertEq(_openInterest(BTCUSD), 900 - target, "INV-2: the vault's long and the victim's rest");
     }
 
+    /// @dev A counterparty's other markets count in its score. Bob also trades a second USD market,
+    /// listed here; the liquidation's market cache, which starts empty and grows to the markets it
+    /// meets, has to grow to reach it in the middle of the side check.
+    function test_adl_scoresIncludeACounterpartysOtherMarkets() public {
+        uint8 ethUsd = registry.listMarket(
+            "ETH-USD", _config(MarketKind.Linear, USD, 0.01e18, 0.01e18, address(ethOracle))
+        );
+        _settle(
+            _fill(
+                1_000,
+                _order(bob, ethUsd, false, 1_000, uint128(ETH_PRICE), nonce++),
+                BOB_PK,
+                _order(carol, ethUsd, true, 1_000, uint128(ETH_PRICE), nonce++),
+                CAROL_PK
+            )
+        );
+        SubaccountId bobId = _id(bob, USD, 0);
+        int256 equityBefore = _equity(bobId);
+        _report(ethOracle, 4_400e18); // bob's short ETH loses ~$4,000
+        assertLt(_equity(bobId), equityBefore - 3_900e6, "the other market moves bob's equity");
+
+        _crash(93_500e18);
+        uint256 target = _shortfall(victimId);
+        SubaccountId[] memory side = _rankedShorts(); // scored on each holder's whole equity
+        uint64[] memory sizes = _adlSizes(side, target);
+        int256[] memory before = new int256[](3);
+        for (uint256 i; i < 3; ++i) before[i] = _sizeOf(side[i]);
+        int256[] memory scores = new int256[](3);
+        for (uint256 i; i < 3; ++i) scores[i] = _score(side[i]);
+        assertEq(sizes.length, 3, "the shortfall reaches every short, bob included");
+        vm.recordLogs();
+        _liquidate(victimId, "", side, sizes);
+
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        uint256 seen;
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].topics[0] != ILiquidation.AdlCounterparty.selector) continue;
+            (uint256 rank,,, int256 score) = abi.decode(logs[i].data, (uint256, int256, uint256, int256));
+            assertEq(logs[i].topics[2], SubaccountId.unwrap(side[rank]), "in ranked order");
+            assertEq(score, scores[rank], "the score the module used is the one on the whole equity");
+            ++seen;
+        }
+        assertEq(seen, 3, "one event per counterparty");
+        uint256 total;
+        for (uint256 i; i < 3; ++i) {
+            uint256 cut = uint256(_sizeOf(side[i]) - before[i]);
+            assertEq(cut, sizes[i], "ranked cut");
+            total += cut;
+        }
+        assertEq(total, target, "INV-6: exactly the shortfall");
+        (int256 ethSize,,) = clearinghouse.position(bobId, ethUsd);
+        assertEq(ethSize, -1_000, "ADL in BTC-USD leaves bob's ETH-USD position alone");
+    }
+
     function test_adl_revertsWhenTheTopRankedIsSkipped() public {
         _crash(93_500e18);
         uint256 target = _shortfall(victimId);
