@@ -22,6 +22,7 @@ import { performance } from "node:perf_hooks";
 import { OrderBook as NobOrderBook, SelfTradePreventionMode, Side as NobSide } from "nodejs-order-book";
 import type { LimitOrderOptions } from "nodejs-order-book";
 import { NoopListener, OrderBook, OrderFlags, Side } from "../keeper/src/engine/index.js";
+import { prng } from "../keeper/src/risk/synthetic.js";
 
 const SEED = 20_240_611;
 const PREFILL = 20_000;
@@ -38,17 +39,6 @@ const ADD = 0;
 const CANCEL = 1;
 
 // ------------------------------------------------------------------ workload
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Workload = {
   n: number;

@@ -9,6 +9,7 @@ import { runInNewContext } from "node:vm";
 import { numberToHex, type Hex } from "viem";
 import { type AdlPosition, rankAdlSide } from "../sdk/src/adl/rankAdlSide.js";
 import { MarketKind, signedValue } from "../sdk/src/math/contractMath.js";
+import { prng } from "../test/sdk/fixtures/randomVectors.js";
 
 const POSITIONS = Number(process.env.BENCH_POSITIONS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -35,18 +36,6 @@ const MARKETS: Market[] = [
   },
 ];
 const MARKS: Record<MarketKind, number> = { 0: 61_234.56789, 1: 61_234.56789, 2: 3_012.345678 };
-
-/** mulberry32: small, fast, seeded. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A price with 18 decimals of noise: `x` to 9 decimals, then 9 random digits. */
 function price(x: number, rnd: () => number): bigint {

@@ -22,24 +22,13 @@ import {
 import type { PrivateKeyAccount } from "viem/accounts";
 import { getMarketState, type LucentClient, type Market } from "../../../sdk/src/index.js";
 import type { Bot, BotHealth } from "./bot.js";
+import { prng } from "../risk/synthetic.js";
 
 const medianOracleAbi = parseAbi(["function report(uint256 price)"]);
 const WAD = 10n ** 18n;
 
 /** A price path: the index of `feed` as a multiple of its base price, `elapsedMs` after the start. */
 export type PricePath = (feed: string, elapsedMs: number) => number;
-
-/** A deterministic PRNG (mulberry32), so a path with noise replays the same way for a seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The base price with uniform noise of ± `noiseBps` (default 5 bps) each round. */
 export function constantPath({ noiseBps = 5, seed = 1 }: { noiseBps?: number; seed?: number } = {}): PricePath {

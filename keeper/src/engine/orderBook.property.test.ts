@@ -3,18 +3,7 @@ import { EventLog, type EngineEvent } from "./eventLog.js";
 import { OrderBook } from "./orderBook.js";
 import { ReferenceBook } from "./referenceBook.js";
 import { OrderFlags, RejectReason, Side, type OrderInput, type PositionLookup } from "./types.js";
-
-/** mulberry32: a small seeded PRNG, so every failing stream can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../risk/synthetic.js";
 
 type Setup = {
   maxPriceTicks: number;

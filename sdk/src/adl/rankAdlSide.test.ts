@@ -4,6 +4,7 @@ import { MarketKind, signedValue } from "../math/contractMath.js";
 import { adlScore } from "./adlScore.js";
 import { AdlEmptyPositionError, AdlMixedSidesError, InvalidAdlInputError } from "./errors.js";
 import { type AdlMarket, type AdlPosition, adlIndicator, rankAdlSide } from "./rankAdlSide.js";
+import { prng } from "../../../test/sdk/fixtures/randomVectors.js";
 
 const WAD = 10n ** 18n;
 const XBT = 10n ** 8n;
@@ -14,17 +15,6 @@ function naiveRanking(market: AdlMarket, mark: bigint, positions: readonly AdlPo
   return positions
     .map((p) => ({ id: BigInt(p.subaccountId), score: adlScore({ ...market, mark, ...p }) }))
     .sort((a, b) => (a.score !== b.score ? (a.score > b.score ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe("rankAdlSide", () => {
