@@ -1,9 +1,8 @@
-import { clearinghouseAbi } from "../abi/clearinghouse.js";
 import type { LucentClient } from "../clients/types.js";
 import { clampPremium, fundingRate } from "../math/fundingMath.js";
 import type { InvalidParameterError, LucentRpcError, UnknownMarketError } from "./errors.js";
 import { getMarkets, type Market } from "./getMarkets.js";
-import { at, read } from "./internal/read.js";
+import { readClearinghouse } from "./internal/read.js";
 import { checkSmallUint } from "./internal/validate.js";
 
 export type GetMarketStateParameters = {
@@ -44,18 +43,11 @@ export async function getMarketState(
   checkSmallUint("marketId", marketId, 8);
   // Also rejects an unknown market before the clearinghouse would panic on it.
   const config = market ?? (await getMarkets(client, { marketIds: [marketId], blockNumber }))[0]!;
-  const address = client.addresses.clearinghouse;
-  const [indexPrice, indexFresh, markPrice, premiumEma, cumulativeFunding, openInterest] = await read(
+  const [indexPrice, indexFresh, markPrice, premiumEma, cumulativeFunding, openInterest] = await readClearinghouse(
+    client,
     "marketState",
-    address,
-    () =>
-      client.publicClient.readContract({
-        address,
-        abi: clearinghouseAbi,
-        functionName: "marketState",
-        args: [marketId],
-        ...at(blockNumber),
-      }),
+    [marketId],
+    blockNumber,
   );
   const premium = clampPremium(premiumEma, config.markBandRate);
   return {

@@ -1,5 +1,4 @@
 import type { Address, Hex } from "viem";
-import { clearinghouseAbi } from "../abi/clearinghouse.js";
 import { subaccountId } from "../accounts/subaccountId.js";
 import type { LucentClient } from "../clients/types.js";
 import { MarketKind } from "../math/contractMath.js";
@@ -13,7 +12,7 @@ import type {
 } from "./errors.js";
 import { getMarketState } from "./getMarketState.js";
 import { getMarkets, type MarketKindName } from "./getMarkets.js";
-import { at, read, readCollateral, type CollateralInfo } from "./internal/read.js";
+import { type CollateralInfo, read, readClearinghouse, readCollateral } from "./internal/read.js";
 import { checkAddress, checkSmallUint } from "./internal/validate.js";
 import { riskPrice, subaccountHealth, type HealthPosition } from "./subaccountHealth.js";
 
@@ -101,27 +100,10 @@ export async function getSubaccount(
   const collateral = await readCollateral(client, collateralIndex, blockNumber);
   const id = subaccountId({ owner, collateral: collateralIndex, index });
 
-  const readCh = <T>(functionName: string, run: () => Promise<T>) => read(functionName, address, run);
   const [[balance, openMarkets, nonceFloor], [equity, initialMargin, maintenanceMargin, withdrawable]] =
     await Promise.all([
-      readCh("account", () =>
-        client.publicClient.readContract({
-          address,
-          abi: clearinghouseAbi,
-          functionName: "account",
-          args: [id],
-          ...at(blockNumber),
-        }),
-      ),
-      readCh("accountHealth", () =>
-        client.publicClient.readContract({
-          address,
-          abi: clearinghouseAbi,
-          functionName: "accountHealth",
-          args: [id],
-          ...at(blockNumber),
-        }),
-      ),
+      readClearinghouse(client, "account", [id], blockNumber),
+      readClearinghouse(client, "accountHealth", [id], blockNumber),
     ]);
 
   const marketIds: number[] = [];
@@ -130,15 +112,7 @@ export async function getSubaccount(
   const rows = await Promise.all(
     markets.map(async (market) => {
       const [[size, basis, fundingSnapshot], state] = await Promise.all([
-        readCh("position", () =>
-          client.publicClient.readContract({
-            address,
-            abi: clearinghouseAbi,
-            functionName: "position",
-            args: [id, market.id],
-            ...at(blockNumber),
-          }),
-        ),
+        readClearinghouse(client, "position", [id, market.id], blockNumber),
         getMarketState(client, { marketId: market.id, market, blockNumber }),
       ]);
       const unit = market.collateral.unit;

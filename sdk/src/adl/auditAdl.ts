@@ -1,11 +1,10 @@
 import type { Address, Hex } from "viem";
-import { clearinghouseAbi } from "../abi/clearinghouse.js";
 import type { LucentEvent } from "../actions/decodeLucentLogs.js";
 import type { InvalidParameterError, LucentRpcError, UnknownMarketError } from "../actions/errors.js";
 import { getEvents } from "../actions/getEvents.js";
 import { getMarketState } from "../actions/getMarketState.js";
 import { getMarkets, type Market } from "../actions/getMarkets.js";
-import { at, read } from "../actions/internal/read.js";
+import { read, readClearinghouse } from "../actions/internal/read.js";
 import { checkUint } from "../actions/internal/validate.js";
 import type { LucentClient } from "../clients/types.js";
 import { LucentError } from "../errors.js";
@@ -13,7 +12,7 @@ import { valueAndNotional } from "../math/contractMath.js";
 import { fundingOwed } from "../math/fundingMath.js";
 import { bankruptcyPrice } from "../math/liquidationMath.js";
 import { applyTrade } from "../math/positionMath.js";
-import { AdlPolicy, allocateAdl, type AdlAllocation } from "./allocateAdl.js";
+import { allocateAdl, type AdlAllocation } from "./allocateAdl.js";
 import { marketParticipants } from "./auditHolders.js";
 import { type AdlCounterpartyClaim, type AdlDiscrepancy, compareAdlSelection } from "./auditCompare.js";
 import type { AdlPosition } from "./rankAdlSide.js";
@@ -327,29 +326,12 @@ async function readAccount(
   markets: readonly Market[],
   blockNumber: bigint,
 ): Promise<AccountState> {
-  const address = client.addresses.clearinghouse;
-  const [balance, openMarkets] = await read("account", address, () =>
-    client.publicClient.readContract({
-      address,
-      abi: clearinghouseAbi,
-      functionName: "account",
-      args: [id],
-      ...at(blockNumber),
-    }),
-  );
+  const [balance, openMarkets] = await readClearinghouse(client, "account", [id], blockNumber);
   const positions: AccountState["positions"] = new Map();
   await Promise.all(
     markets.map(async (m) => {
       if (((openMarkets >> BigInt(m.id)) & 1n) === 0n) return;
-      const [size, basis, snapshot] = await read("position", address, () =>
-        client.publicClient.readContract({
-          address,
-          abi: clearinghouseAbi,
-          functionName: "position",
-          args: [id, m.id],
-          ...at(blockNumber),
-        }),
-      );
+      const [size, basis, snapshot] = await readClearinghouse(client, "position", [id, m.id], blockNumber);
       positions.set(m.id, { size, basis, snapshot });
     }),
   );

@@ -1,11 +1,10 @@
 import { numberToHex, type Hex } from "viem";
-import { clearinghouseAbi } from "../abi/clearinghouse.js";
 import { parseSubaccountId } from "../actions/decodeLucentLogs.js";
 import type { InvalidParameterError, LucentRpcError, UnknownMarketError } from "../actions/errors.js";
 import { getEvents } from "../actions/getEvents.js";
 import { getMarketState } from "../actions/getMarketState.js";
 import { type AdlPolicyName, getMarkets, type Market } from "../actions/getMarkets.js";
-import { at, read } from "../actions/internal/read.js";
+import { read, readClearinghouse } from "../actions/internal/read.js";
 import { checkSmallUint, checkUint } from "../actions/internal/validate.js";
 import type { LucentClient } from "../clients/types.js";
 import { LucentError } from "../errors.js";
@@ -99,15 +98,7 @@ export async function getAdlRanking(
   const [state, events, [longs, shorts]] = await Promise.all([
     getMarketState(client, { marketId, market: market!, blockNumber }),
     getEvents(client, { fromBlock: 0n, toBlock: blockNumber }),
-    read("sideHolders", address, () =>
-      client.publicClient.readContract({
-        address,
-        abi: clearinghouseAbi,
-        functionName: "sideHolders",
-        args: [marketId],
-        ...at(blockNumber),
-      }),
-    ),
+    readClearinghouse(client, "sideHolders", [marketId], blockNumber),
   ]);
   const positions = await readSidePositions(client, marketParticipants(events, marketId), marketId, blockNumber);
   const long = positions.filter((p) => p.size > 0n);
@@ -140,28 +131,11 @@ async function readSidePositions(
   marketId: number,
   blockNumber: bigint,
 ): Promise<AdlPosition[]> {
-  const address = client.addresses.clearinghouse;
   const rows = await Promise.all(
     candidates.map(async (id) => {
-      const [size, basis] = await read("position", address, () =>
-        client.publicClient.readContract({
-          address,
-          abi: clearinghouseAbi,
-          functionName: "position",
-          args: [id, marketId],
-          ...at(blockNumber),
-        }),
-      );
+      const [size, basis] = await readClearinghouse(client, "position", [id, marketId], blockNumber);
       if (size === 0n) return undefined;
-      const [equity] = await read("accountHealth", address, () =>
-        client.publicClient.readContract({
-          address,
-          abi: clearinghouseAbi,
-          functionName: "accountHealth",
-          args: [id],
-          ...at(blockNumber),
-        }),
-      );
+      const [equity] = await readClearinghouse(client, "accountHealth", [id], blockNumber);
       return { subaccountId: id, size, basis, equity };
     }),
   );

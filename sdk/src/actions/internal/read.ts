@@ -1,4 +1,12 @@
-import { erc20Abi, zeroAddress, type Address } from "viem";
+import {
+  erc20Abi,
+  zeroAddress,
+  type Address,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
+  type ContractFunctionReturnType,
+} from "viem";
+import { clearinghouseAbi } from "../../abi/clearinghouse.js";
 import { marketRegistryAbi } from "../../abi/marketRegistry.js";
 import type { LucentClient } from "../../clients/types.js";
 import { toLucentError, UnknownCollateralError, UnknownMarketError } from "../errors.js";
@@ -14,6 +22,22 @@ export async function read<T>(functionName: string, address: Address, run: () =>
 
 /** `blockNumber` as a read option, or nothing (latest). */
 export const at = (blockNumber: bigint | undefined) => (blockNumber === undefined ? {} : { blockNumber });
+
+type ClearinghouseRead = ContractFunctionName<typeof clearinghouseAbi, "view" | "pure">;
+
+/** A clearinghouse view at `blockNumber` (latest if undefined), typed by its ABI, failures mapped by {@link read}. */
+export function readClearinghouse<const functionName extends ClearinghouseRead>(
+  client: LucentClient,
+  functionName: functionName,
+  args: ContractFunctionArgs<typeof clearinghouseAbi, "view" | "pure", functionName>,
+  blockNumber?: bigint,
+): Promise<ContractFunctionReturnType<typeof clearinghouseAbi, "view" | "pure", functionName>> {
+  type Result = ContractFunctionReturnType<typeof clearinghouseAbi, "view" | "pure", functionName>;
+  const address = client.addresses.clearinghouse;
+  // The ABI types the call at the call site; viem cannot narrow a generic function name itself.
+  const request = { address, abi: clearinghouseAbi, functionName, args, ...at(blockNumber) } as never;
+  return read(functionName, address, () => client.publicClient.readContract(request) as Promise<Result>);
+}
 
 export async function readMarketCount(client: LucentClient, blockNumber?: bigint): Promise<number> {
   const address = client.addresses.marketRegistry;
