@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import hre from "hardhat";
 import { keccak256, toHex, zeroAddress, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import LucentModule, { DEFAULTS } from "../ignition/modules/Lucent.js";
+import LucentModule, { DEFAULTS, lucentParameters } from "../ignition/modules/Lucent.js";
 import { encodeBatch, lucentDomain, signOrder, type Fill, type Order } from "../sdk/src/index.js";
 import { measureRiskGas } from "./bench/riskGas.js";
 
@@ -32,11 +32,7 @@ if (!admin || !reporter0 || !reporter1 || !reporter2 || !keeperClient) {
 }
 const [r0, r1, r2, keeper] = [reporter0, reporter1, reporter2, keeperClient];
 
-const lucent = await ignition.deploy(LucentModule, {
-  parameters: {
-    Lucent: { reporter0: r0.account.address, reporter1: r1.account.address, reporter2: r2.account.address },
-  },
-});
+const lucent = await ignition.deploy(LucentModule, lucentParameters({ reporters: [r0, r1, r2] }));
 const { clearinghouse, usd, btcOracle, keeperRegistry } = lucent;
 for (const reporter of [r0, r1, r2]) await btcOracle.write.report([BTC_PRICE], { account: reporter.account });
 await keeperRegistry.write.register({ account: keeper.account, value: DEFAULTS.minBond });

@@ -258,6 +258,38 @@ export function defineLucent(m: ModuleBuilder, collateral: { usdToken: ArgumentT
 }
 
 /** The devnet/test deployment: mock USD (6 decimals) and XBT (8 decimals) collateral tokens. */
+type ParameterValue = string | number | bigint | boolean;
+
+/**
+ * Deployment parameters for this module as tests and benchmarks pass them: the three reporters' addresses
+ * (as wallet clients), an optional admin, and any other parameter by name.
+ */
+export function lucentParameters({
+  admin,
+  reporters: [r0, r1, r2],
+  ...overrides
+}: {
+  admin?: { account: { address: string } };
+  reporters: readonly [
+    { account: { address: string } },
+    { account: { address: string } },
+    { account: { address: string } },
+  ];
+  [name: string]: unknown;
+}): { parameters: { Lucent: Record<string, ParameterValue> } } {
+  return {
+    parameters: {
+      Lucent: {
+        ...(admin === undefined ? {} : { admin: admin.account.address }),
+        reporter0: r0.account.address,
+        reporter1: r1.account.address,
+        reporter2: r2.account.address,
+        ...(overrides as Record<string, ParameterValue>),
+      },
+    },
+  };
+}
+
 export const LucentModule = buildModule("Lucent", (m) => {
   const usd = m.contract("MockERC20", ["Lucent USD", "USD", COLLATERAL_DECIMALS.USD], { id: "USD" });
   const xbt = m.contract("MockERC20", ["Lucent XBT", "XBT", COLLATERAL_DECIMALS.XBT], { id: "XBT" });

@@ -12,7 +12,7 @@
 import hre from "hardhat";
 import { keccak256, toHex, zeroAddress, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import LucentModule, { DEFAULTS } from "../../ignition/modules/Lucent.js";
+import LucentModule, { DEFAULTS, lucentParameters } from "../../ignition/modules/Lucent.js";
 import {
   allocateAdl,
   encodeBatch,
@@ -44,17 +44,10 @@ export async function measureRiskGas(log: (line: string) => void): Promise<RiskG
   const [, r0, r1, r2, keeper] = await viem.getWalletClients();
   if (!r0 || !r1 || !r2 || !keeper) throw new Error("the EDR network has 20 default accounts");
 
-  const lucent = await ignition.deploy(LucentModule, {
-    parameters: {
-      Lucent: {
-        reporter0: r0.account.address,
-        reporter1: r1.account.address,
-        reporter2: r2.account.address,
-        makerFeeRate: 0n,
-        takerFeeRate: 0n,
-      },
-    },
-  });
+  const lucent = await ignition.deploy(
+    LucentModule,
+    lucentParameters({ reporters: [r0, r1, r2], makerFeeRate: 0n, takerFeeRate: 0n }),
+  );
   const { clearinghouse, usd, btcOracle, keeperRegistry, usdVault } = lucent;
   const liquidation = await viem.getContractAt("LiquidationModule", clearinghouse.address);
   await keeperRegistry.write.register({ account: keeper.account, value: DEFAULTS.minBond });

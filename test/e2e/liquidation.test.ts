@@ -23,7 +23,12 @@ import {
   type Log,
 } from "viem";
 import { describe, expect, it } from "vitest";
-import LucentModule, { AdlPolicy, DEFAULTS, LIQUIDATION_PARAMETERS } from "../../ignition/modules/Lucent.js";
+import LucentModule, {
+  AdlPolicy,
+  DEFAULTS,
+  LIQUIDATION_PARAMETERS,
+  lucentParameters,
+} from "../../ignition/modules/Lucent.js";
 import {
   encodeBatch,
   encodeLiquidationFills,
@@ -73,19 +78,16 @@ async function deployFixture() {
     throw new Error("the default network has 20 accounts");
   }
   if (!victimX || !victimE) throw new Error("the default network has 20 accounts");
-  const lucent = await ignition.deploy(LucentModule, {
-    parameters: {
-      Lucent: {
-        admin: admin.account.address,
-        reporter0: r0.account.address,
-        reporter1: r1.account.address,
-        reporter2: r2.account.address,
-        listingDelay: LISTING_DELAY,
-        interestRate: 0,
-        keeperFeeShare: WAD,
-      },
-    },
-  });
+  const lucent = await ignition.deploy(
+    LucentModule,
+    lucentParameters({
+      admin,
+      reporters: [r0, r1, r2],
+      listingDelay: LISTING_DELAY,
+      interestRate: 0,
+      keeperFeeShare: WAD,
+    }),
+  );
   for (const reporter of [r0, r1, r2]) {
     await lucent.btcOracle.write.report([BTC_PRICE], { account: reporter.account });
     await lucent.ethOracle.write.report([ETH_PRICE], { account: reporter.account });

@@ -5,7 +5,7 @@
 import hre from "hardhat";
 import { zeroAddress, type Address, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
-import LucentModule, { DEFAULTS, MARKETS } from "../../ignition/modules/Lucent.js";
+import LucentModule, { DEFAULTS, MARKETS, lucentParameters } from "../../ignition/modules/Lucent.js";
 import {
   applyTrade,
   encodeBatch,
@@ -26,11 +26,7 @@ describe("events are sufficient to rebuild balances and positions", () => {
   it("replays every log through the SDK math and matches the chain exactly", async () => {
     const [admin, r0, r1, r2, keeper, a, b, c] = await viem.getWalletClients();
     if (!admin || !r0 || !r1 || !r2 || !keeper || !a || !b || !c) throw new Error("need 8 accounts");
-    const lucent = await ignition.deploy(LucentModule, {
-      parameters: {
-        Lucent: { reporter0: r0.account.address, reporter1: r1.account.address, reporter2: r2.account.address },
-      },
-    });
+    const lucent = await ignition.deploy(LucentModule, lucentParameters({ reporters: [r0, r1, r2] }));
     const { clearinghouse, usd, xbt, btcOracle, ethOracle, keeperRegistry } = lucent;
     const publicClient = await viem.getPublicClient();
     const domain = lucentDomain({ chainId: await publicClient.getChainId(), clearinghouse: clearinghouse.address });

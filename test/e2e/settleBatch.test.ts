@@ -24,6 +24,7 @@ import LucentModule, {
   MARKETS,
   MarketKind,
   AdlPolicy,
+  lucentParameters,
 } from "../../ignition/modules/Lucent.js";
 import LucentExistingCollateralModule from "../../ignition/modules/LucentExistingCollateral.js";
 import {
@@ -51,17 +52,10 @@ const { viem, ignition, networkHelpers } = connection;
 async function deployFixture() {
   const [admin, r0, r1, r2, keeper, alice, bob] = await viem.getWalletClients();
   if (!admin || !r0 || !r1 || !r2 || !keeper || !alice || !bob) throw new Error("the default network has 20 accounts");
-  const lucent = await ignition.deploy(LucentModule, {
-    parameters: {
-      Lucent: {
-        admin: admin.account.address,
-        reporter0: r0.account.address,
-        reporter1: r1.account.address,
-        reporter2: r2.account.address,
-        listingDelay: LISTING_DELAY,
-      },
-    },
-  });
+  const lucent = await ignition.deploy(
+    LucentModule,
+    lucentParameters({ admin, reporters: [r0, r1, r2], listingDelay: LISTING_DELAY }),
+  );
   for (const reporter of [r0, r1, r2]) {
     await lucent.btcOracle.write.report([BTC_PRICE], { account: reporter.account });
     await lucent.ethOracle.write.report([ETH_PRICE], { account: reporter.account });

@@ -7,7 +7,7 @@ import hre from "hardhat";
 import { zeroAddress, type Address, type Hex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { bytesToHex } from "viem";
-import LucentModule, { DEFAULTS } from "../../ignition/modules/Lucent.js";
+import LucentModule, { DEFAULTS, lucentParameters } from "../../ignition/modules/Lucent.js";
 import { clearinghouseAbi, lucentDomain, signOrder, subaccountId, type Order } from "../../sdk/src/index.js";
 import { orderToWire } from "../../keeper/src/api/schema.js";
 import type { KeeperConfigInput } from "../../keeper/src/config.js";
@@ -51,17 +51,10 @@ export async function startChain({ traders = [5, 6, 7] }: { traders?: number[] }
     ReturnType<typeof wallet>,
     ReturnType<typeof wallet>,
   ];
-  const lucent = await ignition.deploy(LucentModule, {
-    parameters: {
-      Lucent: {
-        admin: admin.account.address,
-        reporter0: r0.account.address,
-        reporter1: r1.account.address,
-        reporter2: r2.account.address,
-        listingDelay: 60,
-      },
-    },
-  });
+  const lucent = await ignition.deploy(
+    LucentModule,
+    lucentParameters({ admin, reporters: [r0, r1, r2], listingDelay: 60 }),
+  );
   const publicClient = await viem.getPublicClient();
   const wait = async (hash: Promise<Hex>) => {
     const receipt = await publicClient.waitForTransactionReceipt({ hash: await hash, pollingInterval: 20 });

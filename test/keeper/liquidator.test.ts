@@ -5,7 +5,7 @@
 import hre from "hardhat";
 import { parseEventLogs, zeroAddress, type Address, type Hex } from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
-import LucentModule, { DEFAULTS } from "../../ignition/modules/Lucent.js";
+import LucentModule, { DEFAULTS, lucentParameters } from "../../ignition/modules/Lucent.js";
 import { LiquidatorBot, engineBookSource, type RestingOrderInfo } from "../../keeper/src/bots/liquidator.js";
 import { MatchingEngine, OrderFlags, RejectReason, Side } from "../../keeper/src/engine/index.js";
 import {
@@ -38,16 +38,7 @@ describe("LiquidatorBot on EDR", () => {
     if (!admin || !r0 || !r1 || !r2 || !keeper || !bidder || !lp || !l1 || !l2 || !s1 || !s2 || !s3) {
       throw new Error("need 12 accounts");
     }
-    const contracts = await ignition.deploy(LucentModule, {
-      parameters: {
-        Lucent: {
-          admin: admin.account.address,
-          reporter0: r0.account.address,
-          reporter1: r1.account.address,
-          reporter2: r2.account.address,
-        },
-      },
-    });
+    const contracts = await ignition.deploy(LucentModule, lucentParameters({ admin, reporters: [r0, r1, r2] }));
     const publicClient = await viem.getPublicClient();
     const domain = lucentDomain({
       chainId: await publicClient.getChainId(),

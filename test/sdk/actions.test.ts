@@ -9,7 +9,7 @@ import hre from "hardhat";
 import { ethers } from "ethers";
 import { erc20Abi, getAddress, maxUint256, zeroAddress, type Address, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
-import LucentModule, { DEFAULTS, DEFAULT_RISK_PARAMETERS } from "../../ignition/modules/Lucent.js";
+import LucentModule, { DEFAULTS, DEFAULT_RISK_PARAMETERS, lucentParameters } from "../../ignition/modules/Lucent.js";
 import {
   AdlPolicy,
   DeploymentNotFoundError,
@@ -72,11 +72,7 @@ const { viem, ignition, networkHelpers } = connection;
 async function deployFixture() {
   const [admin, r0, r1, r2, keeper, alice, bob, carol] = await viem.getWalletClients();
   if (!admin || !r0 || !r1 || !r2 || !keeper || !alice || !bob || !carol) throw new Error("need 8 accounts");
-  const lucent = await ignition.deploy(LucentModule, {
-    parameters: {
-      Lucent: { reporter0: r0.account.address, reporter1: r1.account.address, reporter2: r2.account.address },
-    },
-  });
+  const lucent = await ignition.deploy(LucentModule, lucentParameters({ reporters: [r0, r1, r2] }));
   const report = async (btc: bigint, eth: bigint) => {
     for (const reporter of [r0, r1, r2]) {
       await lucent.btcOracle.write.report([btc], { account: reporter.account });
