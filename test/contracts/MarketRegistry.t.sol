@@ -8,6 +8,7 @@ import {IMarketRegistry} from "../../contracts/interfaces/IMarketRegistry.sol";
 import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
 import {InsuranceVault} from "../../contracts/core/InsuranceVault.sol";
 import {IClearinghouse} from "../../contracts/interfaces/IClearinghouse.sol";
+import {IClearinghouseEvents} from "../../contracts/interfaces/IClearinghouseEvents.sol";
 import {MarketConfig, MarketKind, Collateral} from "../../contracts/types/Market.sol";
 
 contract MarketRegistryTest is LucentFixture {
@@ -181,10 +182,23 @@ contract MarketRegistryTest is LucentFixture {
         registry.marketData(3);
     }
 
-    function test_marketData_cannotBeCalledIntoAndHoldsNoEther() public {
+    function test_marketData_isInertWhenCalled() public {
         (bool ok, bytes memory ret) = registry.marketData(BTCUSD).call(abi.encodeWithSignature("anything()"));
         assertTrue(ok, "a STOP byte: the call does nothing");
         assertEq(ret.length, 0, "and returns nothing");
+    }
+
+    function test_clearinghouse_rejectsMarketDataOfTheWrongSize() public {
+        address data = registry.marketData(BTCUSD);
+        bytes memory code = data.code;
+        vm.etch(data, abi.encodePacked(code, hex"00")); // one byte too many: not what the registry writes
+        vm.expectRevert(
+            abi.encodeWithSelector(IClearinghouseEvents.ClearinghouseMarketDataInvalid.selector, uint256(BTCUSD), data)
+        );
+        clearinghouse.marketState(BTCUSD);
+        vm.etch(data, code);
+        (uint256 index,,,,,) = clearinghouse.marketState(BTCUSD);
+        assertEq(index, BTC_PRICE, "read again once the data is whole");
     }
 
     // ================================================================== parameter changes

@@ -15,6 +15,7 @@ interface Vm {
     function startPrank(address) external;
     function stopPrank() external;
     function deal(address, uint256) external;
+    function etch(address, bytes calldata) external;
     function addr(uint256) external pure returns (address);
     function sign(uint256, bytes32) external pure returns (uint8, bytes32, bytes32);
     function expectRevert() external;
