@@ -36,6 +36,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         OrderCodec.Signature takerSig;
         Side makerSide;
         Side takerSide;
+        bytes32 domainSeparator; // EIP-712, read once a batch
     }
 
     address private immutable _liquidationModule;
@@ -81,12 +82,12 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         uint256 received = token.balanceOf(address(this)) - before;
         if (received != amount) revert ClearinghouseTransferAmountMismatch(amount, received);
 
-        Account storage a = _accounts[id];
+        Account storage a = _subaccounts[id].account;
         int256 balance = int256(a.balance) + int256(amount);
         if (balance > type(int120).max) revert ClearinghouseBalanceOverflow(id);
         a.balance = int120(balance);
         // Allocate the first nonce word now, so the account's first fills write a warm slot.
-        if (_nonceWords[id][0] == 0) _nonceWords[id][0] = WORD_ALLOCATED;
+        if (_subaccounts[id].nonceWords[0] == 0) _subaccounts[id].nonceWords[0] = WORD_ALLOCATED;
         emit Deposited(id, msg.sender, amount);
     }
 
@@ -109,11 +110,11 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         SubaccountId from = SubaccountIdLib.from(msg.sender, collateral, fromSubaccount);
         SubaccountId to = SubaccountIdLib.from(msg.sender, collateral, toSubaccount);
         _debitFreeCollateral(from, amount);
-        Account storage b = _accounts[to];
+        Account storage b = _subaccounts[to].account;
         int256 balance = int256(b.balance) + int256(amount);
         if (balance > type(int120).max) revert ClearinghouseBalanceOverflow(to);
         b.balance = int120(balance);
-        if (_nonceWords[to][0] == 0) _nonceWords[to][0] = WORD_ALLOCATED;
+        if (_subaccounts[to].nonceWords[0] == 0) _subaccounts[to].nonceWords[0] = WORD_ALLOCATED;
         emit Transferred(from, to, amount);
     }
 
@@ -121,7 +122,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         if (amount == 0) revert ClearinghouseZeroAmount();
         uint256 available = _withdrawable(_newContext(), id);
         if (amount > available) revert ClearinghouseInsufficientFreeCollateral(id, amount, available);
-        _accounts[id].balance -= int120(int256(amount));
+        _subaccounts[id].account.balance -= int120(int256(amount));
     }
 
     // =================================================================== orders
@@ -153,7 +154,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
     /// @inheritdoc IClearinghouse
     function raiseNonceFloor(uint8 collateral, uint8 subaccount, uint64 nonceFloor) external {
         SubaccountId id = SubaccountIdLib.from(msg.sender, collateral, subaccount);
-        Account storage a = _accounts[id];
+        Account storage a = _subaccounts[id].account;
         if (nonceFloor <= a.nonceFloor) revert ClearinghouseNonceFloorNotRaised(a.nonceFloor, nonceFloor);
         a.nonceFloor = nonceFloor;
         emit NonceFloorRaised(id, nonceFloor);
@@ -172,6 +173,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         // At most one IOC taker per fill; allocated before the loop, which reuses the heap.
         ctx.partialIocs = new uint256[](fills.length / OrderCodec.MIN_FILL_BYTES + 1);
         FillBuffers memory buffers;
+        buffers.domainSeparator = _domainSeparatorV4();
         uint256 cursor;
         uint256 fillIndex;
         uint256 settled;
@@ -220,8 +222,8 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         OrderCodec.Signature memory takerSig = buffers.takerSig;
         next = OrderCodec.decodeOrder(data, next, maker, makerSig);
         next = OrderCodec.decodeOrder(data, next, taker, takerSig);
-        bytes32 makerHash = _hashTypedDataV4(OrderCodec.structHash(maker));
-        bytes32 takerHash = _hashTypedDataV4(OrderCodec.structHash(taker));
+        bytes32 makerHash = OrderCodec.typedDataHash(maker, buffers.domainSeparator);
+        bytes32 takerHash = OrderCodec.typedDataHash(taker, buffers.domainSeparator);
 
         (SkipReason reason, bool makerAtFault) = _checkTerms(ctx, maker, taker, size);
         if (reason == SkipReason.None) {
@@ -241,7 +243,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         _openSide(m, taker, takerHash, size, m.cfg.takerFeeRate, ts);
 
         (reason, makerAtFault) = _checkOrderState(ms, maker, ts, taker, size);
-        if (reason == SkipReason.None) (reason, makerAtFault) = _trade(ctx, m, ms, ts, maker.market, price);
+        if (reason == SkipReason.None) (reason, makerAtFault) = _trade(ctx, m, ms, ts, price);
         if (reason != SkipReason.None) {
             emit FillSkipped(makerAtFault ? makerHash : takerHash, fillIndex, reason);
             return (false, next);
@@ -319,7 +321,6 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         MarketCache memory m,
         Side memory ms,
         Side memory ts,
-        uint256 marketId,
         uint256 price
     ) private view returns (SkipReason, bool) {
         // Both sides trade the same contracts at the same price: one notional for both fees.
@@ -341,8 +342,8 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         }
         if (oi > m.openInterest && oi > m.cfg.maxOpenInterest) return (SkipReason.OpenInterestCap, false);
 
-        if (!_marginOk(ctx, ms, marketId)) return (SkipReason.InsufficientMargin, true);
-        if (!_marginOk(ctx, ts, marketId)) return (SkipReason.InsufficientMargin, false);
+        if (!_marginOk(ctx, m, ms)) return (SkipReason.InsufficientMargin, true);
+        if (!_marginOk(ctx, m, ts)) return (SkipReason.InsufficientMargin, false);
         m.openInterest = oi;
         _countHolders(m, ms.position, ms.newPosition);
         _countHolders(m, ts.position, ts.newPosition);
@@ -405,13 +406,13 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         view
         returns (int256 equity, uint256 im, uint256 mm)
     {
-        Account memory a = _accounts[id];
+        Account memory a = _subaccounts[id].account;
         (equity, im) = _health(ctx, id, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0), true);
         (, mm) = _health(ctx, id, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0), false);
     }
 
     function _withdrawable(Context memory ctx, SubaccountId id) private view returns (uint256) {
-        Account memory a = _accounts[id];
+        Account memory a = _subaccounts[id].account;
         if (a.balance <= 0) return 0;
         (int256 equity, uint256 im) =
             _health(ctx, id, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0), true);
@@ -429,7 +430,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
 
     /// @inheritdoc IClearinghouse
     function account(SubaccountId id) external view returns (int256 balance, uint64 openMarkets, uint64 nonceFloor) {
-        Account memory a = _accounts[id];
+        Account memory a = _subaccounts[id].account;
         return (a.balance, a.openMarkets, a.nonceFloor);
     }
 
@@ -439,7 +440,8 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         view
         returns (int256 size, int256 basis, int256 fundingSnapshot)
     {
-        Position p = _positions[id][marketId];
+        if (marketId >= MAX_MARKETS) return (0, 0, 0); // no such market, so no position
+        Position p = _subaccounts[id].positions[marketId];
         return (p.size(), p.basis(), p.fundingSnapshot());
     }
 
@@ -461,7 +463,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
 
     /// @inheritdoc IClearinghouse
     function isNonceUsed(SubaccountId id, uint64 nonce) external view returns (bool) {
-        return nonce < _accounts[id].nonceFloor || _nonceState(id, nonce) == NONCE_DONE;
+        return nonce < _subaccounts[id].account.nonceFloor || _nonceState(id, nonce) == NONCE_DONE;
     }
 
     /// @inheritdoc IClearinghouse
@@ -486,7 +488,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
     /// @inheritdoc IClearinghouse
     function insuranceFund(uint8 collateral) external view returns (uint256) {
         (SubaccountId insurance,) = _insuranceAccount(collateral);
-        int256 balance = _accounts[insurance].balance;
+        int256 balance = _subaccounts[insurance].account.balance;
         return balance > 0 ? uint256(balance) : 0;
     }
 

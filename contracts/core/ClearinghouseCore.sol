@@ -29,11 +29,12 @@ import {OrderCodec} from "../libraries/OrderCodec.sol";
 /// trusted surface and pay an external call per position the ADL check scans. The module is fixed
 /// at the clearinghouse's construction (an immutable), so nothing can be swapped in later.
 /// @dev Storage is the cost designed against (issue: ≤ 80k gas a fresh fill, ≤ 30k a repeat fill):
-/// - an account is one slot: balance, the mask of markets it holds positions in, its nonce floor;
-/// - a position is one slot (`Position`);
+/// - an account is one slot: balance, flags, the mask of markets it holds positions in, its nonce
+///   floor; its positions (one slot each, `Position`) and nonce words sit under the same mapping
+///   key (`SubaccountStorage`), so a fill hashes the subaccount id once;
 /// - an order's state is two bits in its subaccount's nonce bitmap (fresh, partially filled, done);
-///   only a partially filled order gets a `filled` slot, and a fresh order's `filled` slot is read
-///   only if its trader ever cancelled by hash. Bits 0–1 of every bitmap word mark it allocated, and
+///   only a partially filled order (or one cancelled by hash, which marks it partial) has a
+///   `filled` slot, and only such an order's slot is read. Bits 0–1 of every bitmap word mark it allocated, and
 ///   a first deposit allocates word 0, so a fill never pays for a fresh slot there;
 /// - markets touched by a batch are cached in memory and their funding state written once a batch.
 abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyGuardTransient {
@@ -42,6 +43,17 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         uint8 flags; // FLAG_*
         uint64 openMarkets; // bit m set iff a position in market m is open
         uint64 nonceFloor;
+    }
+
+    uint256 internal constant MAX_MARKETS = 64; // IMarketRegistry.MAX_MARKETS
+
+    /// @dev Everything of one subaccount under one mapping key. Solidity lays the struct out from
+    /// keccak256(id . slot): the account there, position m at +1+m, the nonce-word mapping at +65.
+    /// A fill derives all three from that one hash (`_subaccountSlot`) instead of five.
+    struct SubaccountStorage {
+        Account account;
+        Position[MAX_MARKETS] positions; // market ids are below 64 (the open-markets mask is 64 bits)
+        mapping(uint256 word => uint256) nonceWords;
     }
 
     struct MarketState {
@@ -98,13 +110,16 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         uint256 filledBefore;
         bool increasesRisk;
         uint256 nonceWord; // the order's nonce bitmap word as read, written back once the fill settles
-        // Where the account, the position and the nonce word live: computed once when read, and
-        // written to directly when the fill settles (each is a keccak or two of a mapping key).
+        // Where the account, the position and the nonce word live: computed once when read (from
+        // one hash of the subaccount id, see `SubaccountStorage`), and written to directly when the
+        // fill settles.
         uint256 accountSlot;
         uint256 positionSlot;
         uint256 nonceSlot;
     }
 
+    uint256 private constant POSITIONS_OFFSET = 1; // of `SubaccountStorage.positions`
+    uint256 private constant NONCE_WORDS_OFFSET = 1 + MAX_MARKETS; // of `SubaccountStorage.nonceWords`
     uint256 internal constant CANCELLED = type(uint256).max;
     uint256 internal constant NONCES_PER_WORD = 127;
     uint256 internal constant WORD_ALLOCATED = 1;
@@ -120,9 +135,7 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
     IMarketRegistry internal immutable _registry;
     IKeeperRegistry internal immutable _keepers;
 
-    mapping(SubaccountId => Account) internal _accounts;
-    mapping(SubaccountId => mapping(uint256 marketId => Position)) internal _positions;
-    mapping(SubaccountId => mapping(uint256 word => uint256)) internal _nonceWords;
+    mapping(SubaccountId => SubaccountStorage) internal _subaccounts;
     mapping(address trader => mapping(bytes32 orderHash => uint256)) internal _filled;
     mapping(uint256 marketId => MarketState) internal _marketStates;
     mapping(address keeper => uint64) internal _nextBatchIndex;
@@ -158,16 +171,19 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         s.delta = o.isBuy ? int256(uint256(size)) : -int256(uint256(size));
         s.reduceOnly = o.flags & OrderFlags.REDUCE_ONLY != 0;
         s.feeRate = feeRate;
-        Account storage a = _accounts[id];
-        Account memory am = s.account;
-        (am.balance, am.flags, am.openMarkets, am.nonceFloor) = (a.balance, a.flags, a.openMarkets, a.nonceFloor);
-        uint256 accountSlot;
-        uint256 positionSlot = _positionSlot(id, o.market);
+        uint256 accountSlot = _subaccountSlot(id);
+        uint256 positionSlot;
+        unchecked {
+            // m.id < 64. Wraps like Solidity's own struct layout arithmetic (never, in practice).
+            positionSlot = accountSlot + POSITIONS_OFFSET + m.id;
+        }
+        uint256 account;
         uint256 position;
         assembly ("memory-safe") {
-            accountSlot := a.slot
+            account := sload(accountSlot)
             position := sload(positionSlot)
         }
+        _unpackAccount(account, s.account);
         (s.accountSlot, s.positionSlot) = (accountSlot, positionSlot);
         s.position = Position.wrap(position);
         s.newPosition = Position.wrap(0);
@@ -178,7 +194,7 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
 
     function _orderStateReason(Side memory s, Order memory o, uint64 size) internal view returns (SkipReason) {
         if (o.nonce < s.account.nonceFloor) return SkipReason.Cancelled;
-        uint256 nonceSlot = _nonceWordSlot(s.id, o.nonce / NONCES_PER_WORD);
+        uint256 nonceSlot = _nonceWordSlot(s.accountSlot, o.nonce / NONCES_PER_WORD);
         uint256 word;
         assembly ("memory-safe") {
             word := sload(nonceSlot)
@@ -223,7 +239,7 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
             return SkipReason.Overflow;
         }
         s.account.balance = int120(balance);
-        s.newPosition = PositionLib.pack(tradedSize, basis, m.cumulativeFunding);
+        s.newPosition = PositionLib.packInRange(tradedSize, basis, m.cumulativeFunding); // all checked above
         // `s.account` is the state after the fill: its balance above and its open markets here.
         s.account.openMarkets = uint64(_withMarket(s.account.openMarkets, m.id, tradedSize != 0));
         s.increasesRisk = PositionMath.increasesRisk(size, tradedSize);
@@ -232,12 +248,21 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
 
     /// @dev SPEC §3: a risk-increasing trade needs equity ≥ IM after it; a reducing one needs
     /// equity ≥ MM after it, or must leave the account no less healthy than before.
-    function _marginOk(Context memory ctx, Side memory s, uint256 marketId) internal view returns (bool) {
-        (int256 equity, uint256 required) =
-            _health(ctx, s.id, s.account.balance, s.account.openMarkets, marketId, s.newPosition, s.increasesRisk);
+    /// `m` is the traded market, already loaded.
+    function _marginOk(Context memory ctx, MarketCache memory m, Side memory s) internal view returns (bool) {
+        int256 equity = s.account.balance;
+        uint256 required;
+        if (s.account.openMarkets == 1 << m.id) {
+            // The common case in a batch: the traded market is the account's only one.
+            (int256 pnl, uint256 requirement) = _positionHealth(m, s.newPosition, s.increasesRisk);
+            (equity, required) = (equity + pnl, requirement);
+        } else {
+            (equity, required) =
+                _health(ctx, s.id, equity, s.account.openMarkets, m.id, s.newPosition, s.increasesRisk);
+        }
         if (equity >= int256(required)) return true;
         if (s.increasesRisk) return false;
-        Account memory before = _accounts[s.id];
+        Account memory before = _subaccounts[s.id].account;
         (int256 equity0, uint256 mm0) =
             _health(ctx, s.id, before.balance, before.openMarkets, type(uint256).max, Position.wrap(0), false);
         return equity - int256(required) >= equity0 - int256(mm0);
@@ -272,7 +297,7 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
     /// @dev Writes an account as one packed word, without first reading the slot (as assigning the
     /// memory struct does).
     function _storeAccount(SubaccountId id, Account memory a) internal {
-        Account storage stored = _accounts[id];
+        Account storage stored = _subaccounts[id].account;
         uint256 packed = _packAccount(a);
         assembly ("memory-safe") {
             sstore(stored.slot, packed)
@@ -285,32 +310,30 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
             | (uint256(a.nonceFloor) << 192);
     }
 
-    /// @dev The slot of `_positions[id][marketId]`.
-    function _positionSlot(SubaccountId id, uint256 marketId) internal pure returns (uint256) {
-        uint256 base;
-        assembly ("memory-safe") {
-            base := _positions.slot
-        }
-        return _nestedMappingSlot(base, id, marketId);
+    /// @dev The inverse of `_packAccount`, into `a`: one read of the slot rather than one a field.
+    function _unpackAccount(uint256 packed, Account memory a) internal pure {
+        (a.balance, a.flags, a.openMarkets, a.nonceFloor) =
+            (int120(uint120(packed)), uint8(packed >> 120), uint64(packed >> 128), uint64(packed >> 192));
     }
 
-    /// @dev The slot of `_nonceWords[id][index]`.
-    function _nonceWordSlot(SubaccountId id, uint256 index) internal pure returns (uint256) {
-        uint256 base;
-        assembly ("memory-safe") {
-            base := _nonceWords.slot
-        }
-        return _nestedMappingSlot(base, id, index);
-    }
-
-    /// @dev Solidity's layout of `mapping(SubaccountId => mapping(uint256 => V))` at `base`:
-    /// keccak256(inner . keccak256(id . base)).
-    function _nestedMappingSlot(uint256 base, SubaccountId id, uint256 inner) private pure returns (uint256 slot) {
+    /// @dev The slot of `_subaccounts[id]`, where its account is stored.
+    function _subaccountSlot(SubaccountId id) internal pure returns (uint256 slot) {
         assembly ("memory-safe") {
             mstore(0, id)
-            mstore(0x20, base)
-            mstore(0x20, keccak256(0, 0x40))
-            mstore(0, inner)
+            mstore(0x20, _subaccounts.slot)
+            slot := keccak256(0, 0x40)
+        }
+    }
+
+    /// @dev The slot of `_subaccounts[id].nonceWords[index]`, from the subaccount's slot.
+    function _nonceWordSlot(uint256 subaccountSlot, uint256 index) internal pure returns (uint256 slot) {
+        uint256 mappingSlot;
+        unchecked {
+            mappingSlot = subaccountSlot + NONCE_WORDS_OFFSET;
+        }
+        assembly ("memory-safe") {
+            mstore(0, index)
+            mstore(0x20, mappingSlot)
             slot := keccak256(0, 0x40)
         }
     }
@@ -411,32 +434,34 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         bool initial
     ) internal view returns (int256 equity, uint256 required) {
         equity = balance;
-        if (overrideMarket < 64 && mask == 1 << overrideMarket) {
-            // The common case in a batch: the traded market is the account's only one.
-            int256 size = overridePosition.size();
-            if (size == 0) return (equity, 0);
-            _loadMarketOnce(ctx, overrideMarket);
-            MarketCache memory m = ctx.markets[overrideMarket];
-            (int256 value, uint256 notional) =
-                ContractMath.valueAndNotional(m.cfg.kind, m.cfg.multiplier, size, m.mark, m.unit);
-            uint256 rate = initial ? m.cfg.imRate : m.cfg.mmRate;
-            return (equity + value - overridePosition.basis(), FixedPoint.mulRateUp(notional, rate));
-        }
         while (mask != 0) {
             uint256 marketId = Math.log2(mask & (~mask + 1)); // lowest set bit
             mask &= mask - 1;
             bool overridden = marketId == overrideMarket;
-            Position p = overridden ? overridePosition : _positions[id][marketId];
+            Position p = overridden ? overridePosition : _subaccounts[id].positions[marketId];
             int256 size = p.size();
             if (size == 0) continue;
             _loadMarketOnce(ctx, marketId);
             MarketCache memory m = ctx.markets[marketId];
-            (int256 value, uint256 notional) =
-                ContractMath.valueAndNotional(m.cfg.kind, m.cfg.multiplier, size, m.mark, m.unit);
-            equity += value - p.basis();
+            (int256 pnl, uint256 requirement) = _positionHealth(m, p, initial);
+            equity += pnl;
             if (!overridden) equity -= FundingMath.fundingOwed(size, m.cumulativeFunding, p.fundingSnapshot(), m.unit);
-            required += FixedPoint.mulRateUp(notional, initial ? m.cfg.imRate : m.cfg.mmRate);
+            required += requirement;
         }
+    }
+
+    /// @dev One position's part of its account's health at the mark, funding aside: value − basis,
+    /// and its initial (`initial`) or maintenance margin.
+    function _positionHealth(MarketCache memory m, Position p, bool initial)
+        internal
+        pure
+        returns (int256 pnl, uint256 required)
+    {
+        int256 size = p.size();
+        if (size == 0) return (0, 0);
+        (int256 value, uint256 notional) =
+            ContractMath.valueAndNotional(m.cfg.kind, m.cfg.multiplier, size, m.mark, m.unit);
+        return (value - p.basis(), FixedPoint.mulRateUp(notional, initial ? m.cfg.imRate : m.cfg.mmRate));
     }
 
     /// @dev An EOA's compact signature is checked with ecrecover alone; anything else (a contract
@@ -448,18 +473,25 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
     {
         uint256 offset = sig.offset;
         if (sig.compact) {
-            bytes32 r;
-            bytes32 vs;
+            address recovered;
             assembly ("memory-safe") {
-                r := calldataload(offset)
-                vs := calldataload(add(offset, 32))
+                let vs := calldataload(add(offset, 32))
+                let s := and(vs, 0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff)
+                // Reject high-s signatures (malleability), as OpenZeppelin's ECDSA does.
+                if iszero(gt(s, 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0)) {
+                    // ecrecover's input above the free memory pointer (not allocated); the precompile
+                    // returns no data for an invalid signature, so the output word is cleared first.
+                    let input := mload(0x40)
+                    mstore(input, digest)
+                    mstore(add(input, 0x20), add(shr(255, vs), 27))
+                    mstore(add(input, 0x40), calldataload(offset))
+                    mstore(add(input, 0x60), s)
+                    mstore(0, 0)
+                    pop(staticcall(gas(), 1, input, 0x80, 0, 0x20))
+                    recovered := mload(0)
+                }
             }
-            bytes32 s = vs & bytes32(0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff);
-            // Reject high-s signatures (malleability), as OpenZeppelin's ECDSA does.
-            if (uint256(s) <= 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0) {
-                address recovered = ecrecover(digest, uint8((uint256(vs) >> 255) + 27), r, s);
-                if (recovered != address(0) && recovered == signer) return true;
-            }
+            if (recovered != address(0) && recovered == signer) return true;
             if (signer.code.length == 0) return false;
         }
         bytes memory raw = new bytes(sig.length);
@@ -471,7 +503,7 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
 
     /// @dev Nonce n's state is bits 2 + 2·(n % 127) of word n / 127; bits 0–1 mark the word allocated.
     function _nonceState(SubaccountId id, uint64 nonce) internal view returns (uint256) {
-        return _stateIn(_nonceWords[id][nonce / NONCES_PER_WORD], nonce);
+        return _stateIn(_subaccounts[id].nonceWords[nonce / NONCES_PER_WORD], nonce);
     }
 
     function _stateIn(uint256 word, uint64 nonce) internal pure returns (uint256) {
@@ -483,7 +515,7 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
     }
 
     function _setNonceState(SubaccountId id, uint64 nonce, uint256 state) internal {
-        mapping(uint256 => uint256) storage words = _nonceWords[id];
+        mapping(uint256 => uint256) storage words = _subaccounts[id].nonceWords;
         uint256 index = nonce / NONCES_PER_WORD;
         words[index] = _withState(words[index], nonce, state);
     }
@@ -538,7 +570,7 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
     }
 
     function _credit(SubaccountId id, int256 amount) internal {
-        Account storage a = _accounts[id];
+        Account storage a = _subaccounts[id].account;
         a.balance = SafeCast.toInt120(int256(a.balance) + amount);
     }
 }

@@ -93,13 +93,13 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
     /// @inheritdoc ILiquidation
     function flagLiquidatable(SubaccountId account) external onlyDelegated {
         Context memory ctx = _newMarketsContext();
-        Account memory a = _accounts[account];
+        Account memory a = _subaccounts[account].account;
         (int256 equity, uint256 mm) =
             _health(ctx, account, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0), false);
         if (a.openMarkets == 0 || equity >= int256(mm)) revert LiquidationNotLiquidatable(account, equity, mm);
         if (_liquidatableSince[account] == 0) {
             _liquidatableSince[account] = block.timestamp;
-            _accounts[account].flags = a.flags | FLAG_LIQUIDATABLE;
+            _subaccounts[account].account.flags = a.flags | FLAG_LIQUIDATABLE;
             emit LiquidatableFlagged(account, block.timestamp);
         }
     }
@@ -160,7 +160,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         // The liquidated account is written once, before anyone else is credited (the liquidator's
         // subaccount may be the same one).
         _storeAccount(account, v.account);
-        _positions[account][marketId] = v.position;
+        _subaccounts[account].positions[marketId] = v.position;
         _payOut(m, l, fee, liquidatorFee, badDebt);
         _writeMarket(m);
         emit Liquidated(
@@ -246,7 +246,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
             _openSide(m, maker, makerHash, size, m.cfg.makerFeeRate, ms);
             reason = _orderStateReason(ms, maker, size);
             if (reason == SkipReason.None) reason = _applyToSide(m, ms, price, notional);
-            if (reason == SkipReason.None && !_marginOk(ctx, ms, m.id)) reason = SkipReason.InsufficientMargin;
+            if (reason == SkipReason.None && !_marginOk(ctx, m, ms)) reason = SkipReason.InsufficientMargin;
         }
         if (reason != SkipReason.None) {
             emit FillSkipped(makerHash, fillIndex, reason);
@@ -325,7 +325,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         if (size == 0) return true;
         Side memory b = _party(insurance, m.id, -l.direction * int256(size));
         if (_applyToSide(m, b, l.bankruptcyPrice, 0) != SkipReason.None) return false;
-        return _marginOk(ctx, b, m.id);
+        return _marginOk(ctx, m, b);
     }
 
     /// @dev SPEC §7. Verifies the submitted side (complete, every entry on it, strictly in policy
@@ -387,7 +387,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
             }
             uint256 loads = ctx.marketLoads;
             SubaccountId id = side[i];
-            Position p = _positions[id][m.id];
+            Position p = _subaccounts[id].positions[m.id];
             int256 size = p.size();
             if (size == 0 || (size > 0) != longSide) revert AdlNotOnSide(i, id);
             uint256 absSize = FixedPoint.abs(size);
@@ -442,7 +442,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
     /// equity is `_health`'s, computed here with the position already loaded and its mark value
     /// computed once for both the equity and the score: this runs once per scanned position.
     function _score(Context memory ctx, MarketCache memory m, SubaccountId id, Position p) private view returns (int256) {
-        Account memory a = _accounts[id];
+        Account memory a = _subaccounts[id].account;
         int256 size = p.size();
         int256 markValue = ContractMath.signedValue(m.cfg.kind, m.cfg.multiplier, size, m.mark, m.unit, false);
         int256 equity = a.balance + markValue - p.basis()
@@ -507,8 +507,8 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
     function _party(SubaccountId id, uint256 marketId, int256 delta) private view returns (Side memory s) {
         s.id = id;
         s.delta = delta;
-        s.account = _accounts[id];
-        s.position = _positions[id][marketId];
+        s.account = _subaccounts[id].account;
+        s.position = _subaccounts[id].positions[marketId];
     }
 
     /// @dev Liquidation trades carry no fee and no margin check; only an overflow stops them.
@@ -524,6 +524,6 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
 
     function _commitParty(Side memory s, uint256 marketId) private {
         _storeAccount(s.id, s.account);
-        _positions[s.id][marketId] = s.newPosition;
+        _subaccounts[s.id].positions[marketId] = s.newPosition;
     }
 }

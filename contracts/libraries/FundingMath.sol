@@ -79,7 +79,9 @@ library FundingMath {
         pure
         returns (int256)
     {
-        if (size == 0) return 0;
+        // Nothing accrued since the snapshot is the common case for an account trading again within
+        // a batch (its snapshot was just set to the index); it is exact, not an approximation.
+        if (size == 0 || cumulativeIndex == snapshot) return 0;
         return FixedPoint.divUp(size * (cumulativeIndex - snapshot), fundingPrecision(unit));
     }
 }

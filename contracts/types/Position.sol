@@ -12,12 +12,9 @@ type Position is uint256;
 using PositionLib for Position global;
 
 library PositionLib {
-    error PositionOverflow(int256 size, int256 basis, int256 fundingSnapshot);
-
-    function pack(int256 size_, int256 basis_, int256 fundingSnapshot_) internal pure returns (Position) {
-        if (
-            size_ != int64(size_) || basis_ != int96(basis_) || fundingSnapshot_ != int96(fundingSnapshot_)
-        ) revert PositionOverflow(size_, basis_, fundingSnapshot_);
+    /// @dev Packs a position. The caller has checked each field fits its width (`_applyToSide` turns
+    /// a field that does not into a skipped fill), so nothing is checked again here.
+    function packInRange(int256 size_, int256 basis_, int256 fundingSnapshot_) internal pure returns (Position) {
         return Position.wrap(
             (uint256(uint64(int64(size_))) << 192) | (uint256(uint96(int96(basis_))) << 96)
                 | uint256(uint96(int96(fundingSnapshot_)))

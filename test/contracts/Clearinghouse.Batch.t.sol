@@ -144,6 +144,40 @@ contract ClearinghouseBatchTest is ClearinghouseTestBase {
         _expectTruncated(fills, 8 + 145 + 81);
     }
 
+    // ================================================================== storage
+
+    /// A subaccount's account, positions and nonce words share one mapping key (`SubaccountStorage`):
+    /// the fill path computes their slots from one hash, the views read them through Solidity's own
+    /// layout, so a settled fill must show up in the views exactly where it belongs and nowhere else.
+    function test_settleBatch_writesWhereTheViewsRead() public {
+        uint128 price = uint128(BTC_PRICE);
+        (int256 aliceBefore,,) = clearinghouse.account(_sub(alice, USD));
+        _settle(_fill(2, _order(alice, BTCUSD, false, 2, price, 7), ALICE_PK, _order(bob, BTCUSD, true, 2, price, 9), BOB_PK));
+
+        (int256 size,,) = clearinghouse.position(_sub(bob, USD), BTCUSD);
+        assertEq(size, 2, "bob long");
+        (size,,) = clearinghouse.position(_sub(alice, USD), BTCUSD);
+        assertEq(size, -2, "alice short");
+        (int256 aliceAfter, uint64 openMarkets,) = clearinghouse.account(_sub(alice, USD));
+        assertLt(aliceAfter, aliceBefore, "alice paid her fee");
+        assertEq(openMarkets, 1 << BTCUSD, "alice's open markets");
+        assertTrue(clearinghouse.isNonceUsed(_sub(alice, USD), 7), "alice's nonce");
+        assertTrue(clearinghouse.isNonceUsed(_sub(bob, USD), 9), "bob's nonce");
+        assertFalse(clearinghouse.isNonceUsed(_sub(bob, USD), 7), "bob's other nonce");
+        // The neighbours: the next market's slot, another subaccount, another collateral.
+        (size,,) = clearinghouse.position(_sub(bob, USD), BTCUSD + 1);
+        assertEq(size, 0, "next market");
+        (size,,) = clearinghouse.position(_id(bob, USD, 1), BTCUSD);
+        assertEq(size, 0, "bob's subaccount 1");
+        (size,,) = clearinghouse.position(_sub(bob, XBT), BTCUSD);
+        assertEq(size, 0, "bob's XBT subaccount");
+        // Market ids stop at 63 (the open-markets mask is 64 bits): beyond that there is no position.
+        (size,,) = clearinghouse.position(_sub(bob, USD), 64);
+        assertEq(size, 0, "market 64");
+        (size,,) = clearinghouse.position(_sub(bob, USD), 255);
+        assertEq(size, 0, "market 255");
+    }
+
     // ================================================================== events and fees
 
     function test_settleBatch_emitsFillSettledWithPackedTradeAndFees() public {

@@ -415,15 +415,6 @@ export const lucentErrorsAbi = [
     name: "OrderCodecTruncated",
     type: "error",
   },
-  {
-    inputs: [
-      { internalType: "int256", name: "size", type: "int256" },
-      { internalType: "int256", name: "basis", type: "int256" },
-      { internalType: "int256", name: "fundingSnapshot", type: "int256" },
-    ],
-    name: "PositionOverflow",
-    type: "error",
-  },
   { inputs: [], name: "ReentrancyGuardReentrantCall", type: "error" },
   {
     inputs: [
