@@ -137,7 +137,10 @@ const marginal = (repeatGas2x - repeatGas) / BigInt(FILLS);
 const fixed = repeatGas - marginal * BigInt(FILLS);
 let maxFills = Number((TX_GAS_CAP - fixed) / marginal);
 // Prove it: the batch must fit a transaction whose gas limit is exactly the cap (shrink if not).
+// A batch that ran out of gas used no nonces, so a retry signs its orders with the same ones: fresh
+// nonces would drift into new bitmap words and charge each retry for slots a real keeper never pays.
 for (;;) {
+  const noncesBefore = new Map(nextNonce);
   const calldata = await fills(repeatPairs(maxFills, 3));
   try {
     const gas = await settle(calldata, maxFills, TX_GAS_CAP);
@@ -145,6 +148,8 @@ for (;;) {
     break;
   } catch (error) {
     if (maxFills <= 1) throw error;
+    nextNonce.clear();
+    for (const [address, nonce] of noncesBefore) nextNonce.set(address, nonce);
     maxFills -= Math.max(1, Math.floor(maxFills / 100));
   }
 }
