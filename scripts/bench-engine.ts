@@ -277,26 +277,33 @@ function percentile(sorted: Float64Array, q: number): number {
 }
 
 /**
- * Waiting for an order's slot. `performance.now()` allocates on every call in Node 22, so spinning on
- * it alone fills the young generation every ~2 ms: the scavenges then stall whichever order is due,
- * and in a process holding a large heap each one takes ~0.5–1 ms — that, not the engine, was most of
- * an earlier p99 of ~760 µs. Between clock reads the wait spins ~0.25 µs on integers instead (the
- * order may start up to that much late, which its latency still counts).
+ * Waiting for an order's slot. `performance.now()` allocates a heap number on every call in Node 22,
+ * so a wait that spins on it fills the young generation several times a second, and each scavenge
+ * (~0.6 ms once the throughput phases have grown it to 16 MB) stalls every order due meanwhile: that,
+ * not the engine, was most of an earlier p99 of ~760 µs. So the wait spins on integers between clock
+ * reads, for half the time still to go (at least ~0.05 µs): ~8 reads an order rather than ~40, and a
+ * scavenge every second or so instead of four times a second. The spin rate is re-measured on every
+ * chunk, since JIT tiers and frequency scaling change it; an order that starts late still counts it.
  */
 let spinSink = 0;
-const SPIN_PER_CLOCK_READ = calibrateSpin(0.25);
+let spinsPerMicro = calibrateSpin();
 
-function calibrateSpin(micros: number): number {
+function calibrateSpin(): number {
   const n = 20_000_000;
   const t0 = performance.now();
   for (let i = 0; i < n; i++) spinSink = (spinSink + i) | 0;
-  const perMicro = n / ((performance.now() - t0) * 1000);
-  return Math.max(1, Math.round(perMicro * micros));
+  return n / ((performance.now() - t0) * 1000);
 }
 
 function waitUntil(scheduledMs: number): void {
-  while (performance.now() < scheduledMs) {
-    for (let i = 0; i < SPIN_PER_CLOCK_READ; i++) spinSink = (spinSink + i) | 0;
+  let now = performance.now();
+  while (now < scheduledMs) {
+    const spins = Math.max(1, Math.round(Math.max(0.05, (scheduledMs - now) * 500) * spinsPerMicro));
+    for (let i = 0; i < spins; i++) spinSink = (spinSink + i) | 0;
+    const after = performance.now();
+    const elapsedMicros = (after - now) * 1000;
+    if (elapsedMicros > 0) spinsPerMicro = 0.9 * spinsPerMicro + 0.1 * (spins / elapsedMicros);
+    now = after;
   }
 }
 
@@ -457,7 +464,7 @@ const result = {
       `${LATENCY_ORDERS} operations offered on a fixed schedule of ${OFFERED_PER_SEC}/s; ` +
       "latency = end of processing − scheduled time (includes any queueing behind the schedule); " +
       "our engine is measured before the other library's inputs are built, and the wait between " +
-      "orders spins between clock reads (performance.now allocates)",
+      "orders spins between clock reads for half the time left (performance.now allocates)",
   },
   environment: {
     node: process.version,
