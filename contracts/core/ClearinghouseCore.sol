@@ -34,8 +34,8 @@ import {OrderCodec} from "../libraries/OrderCodec.sol";
 ///   key (`SubaccountStorage`), so a fill hashes the subaccount id once;
 /// - an order's state is two bits in its subaccount's nonce bitmap (fresh, partially filled, done);
 ///   only a partially filled order (or one cancelled by hash, which marks it partial) has a
-///   `filled` slot, and only such an order's slot is read. Bits 0–1 of every bitmap word mark it allocated, and
-///   a first deposit allocates word 0, so a fill never pays for a fresh slot there;
+///   `filled` slot, and only such an order's slot is read. Bits 0–1 of every bitmap word mark it
+///   allocated, and a first deposit allocates word 0, so a fill never pays for a fresh slot there;
 /// - markets touched by a batch are cached in memory and their funding state written once a batch.
 abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyGuardTransient {
     struct Account {
