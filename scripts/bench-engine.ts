@@ -295,7 +295,8 @@ function calibrateSpin(): number {
   return n / ((performance.now() - t0) * 1000);
 }
 
-function waitUntil(scheduledMs: number): void {
+/** Returns the clock reading that ended the wait (≥ `scheduledMs`): the order's start. */
+function waitUntil(scheduledMs: number): number {
   let now = performance.now();
   while (now < scheduledMs) {
     const spins = Math.max(1, Math.round(Math.max(0.05, (scheduledMs - now) * 500) * spinsPerMicro));
@@ -305,6 +306,7 @@ function waitUntil(scheduledMs: number): void {
     if (elapsedMicros > 0) spinsPerMicro = 0.9 * spinsPerMicro + 0.1 * (spins / elapsedMicros);
     now = after;
   }
+  return now;
 }
 
 /**
@@ -343,8 +345,7 @@ function latency(engine: Engine, w: Workload): Latency {
   const start = performance.now() + 5;
   for (let k = 0; k < LATENCY_ORDERS; k++) {
     const scheduled = start + k * intervalMs;
-    waitUntil(scheduled);
-    const begin = performance.now();
+    const begin = waitUntil(scheduled); // one clock read (one allocation) fewer per order
     engine.step(w, PREFILL + k);
     const end = performance.now();
     lat[k] = end - scheduled;
