@@ -33,6 +33,7 @@ export {
   type SignOrderReturnType,
   type SignOrderErrorType,
 } from "./orders/signOrder.js";
+export { signCancel, cancelTypes, CANCEL_TYPE, type SignCancelParameters } from "./orders/signCancel.js";
 export {
   toCompactSignature,
   tryToCompactSignature,

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashOrder, lucentDomain, OrderFlags, signOrder } from "../../../sdk/src/index.js";
-import { signCancel } from "./client.js";
+import { hashOrder, lucentDomain, OrderFlags, signCancel, signOrder } from "../../../sdk/src/index.js";
 import { RejectCode } from "./errors.js";
 import { Heartbeats } from "./interfaces.js";
 import { orderToWire } from "./schema.js";

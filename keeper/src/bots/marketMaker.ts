@@ -12,6 +12,7 @@ import type { PrivateKeyAccount } from "viem/accounts";
 import {
   OrderFlags,
   getMarketState,
+  signCancel,
   signOrder,
   type LucentClient,
   type LucentDomain,
@@ -19,7 +20,6 @@ import {
   type Order,
 } from "../../../sdk/src/index.js";
 import { orderToWire } from "../api/schema.js";
-import { cancelTypes } from "../crypto/orderStruct.js";
 import type { Bot, BotHealth } from "./bot.js";
 
 const ZERO: Address = "0x0000000000000000000000000000000000000000";
@@ -204,12 +204,7 @@ export class MarketMaker implements Bot {
 
   private async cancelAll(hashes: readonly Hex[]): Promise<void> {
     for (const orderHash of hashes) {
-      const signature = await this.o.account.signTypedData({
-        domain: this.o.domain,
-        types: cancelTypes,
-        primaryType: "CancelOrder",
-        message: { orderHash },
-      });
+      const signature = await signCancel({ signer: this.o.account, domain: this.o.domain, orderHash });
       // A filled or already-gone quote answers an error: nothing to do.
       const answer = (await this.call("/cancels", { orderHash, signature })) as { ok: boolean };
       if (answer.ok) this.stats.cancelled++;

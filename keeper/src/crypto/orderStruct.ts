@@ -1,16 +1,10 @@
 import { domainSeparator as viemDomainSeparator, keccak256 as viemKeccak256, toBytes, type Hex } from "viem";
-import { ORDER_TYPE, type LucentDomain, type Order } from "../../../sdk/src/index.js";
+import { CANCEL_TYPE, ORDER_TYPE, type LucentDomain, type Order } from "../../../sdk/src/index.js";
 
 /** `OrderCodec.ORDER_TYPEHASH`. */
 export const ORDER_TYPEHASH: Buffer = Buffer.from(toBytes(viemKeccak256(toBytes(ORDER_TYPE))));
 
-/**
- * The keeper's off-chain cancel message: a trader asks the keeper to stop matching one of its orders.
- * Signed with EIP-712 under the clearinghouse's domain, like orders. It binds no nonce: replaying it can
- * only cancel the same order again. (On-chain cancels, `cancelOrders` and nonce floors, need no keeper.)
- */
-export const CANCEL_TYPE = "CancelOrder(bytes32 orderHash)";
-export const cancelTypes = { CancelOrder: [{ name: "orderHash", type: "bytes32" }] } as const;
+/** The keeper's off-chain cancel message (the SDK's `signCancel` signs it). */
 export const CANCEL_TYPEHASH: Buffer = Buffer.from(toBytes(viemKeccak256(toBytes(CANCEL_TYPE))));
 
 /** Bytes of an order's EIP-712 struct encoding: the typehash and ten 32-byte words. */
