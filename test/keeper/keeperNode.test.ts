@@ -1,9 +1,14 @@
 // The keeper node end to end on a served EDR chain: traders submit signed orders over the HTTP intake,
 // the engine matches them, the batch poster settles them, and the positions are on chain. Also: a fill
-// the chain skips (a maker without margin) drops that maker and gives the taker its size back.
+// the chain skips (a maker without margin) drops that maker and gives the taker its size back. And the
+// `lucent order place` / `order cancel` commands against the running node.
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { bytesToHex, type Hex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keeperConfigSchema } from "../../keeper/src/config.js";
 import { createKeeperNode, type KeeperNode } from "../../keeper/src/node.js";
@@ -83,6 +88,68 @@ describe("keeper node", () => {
     expect(await chain.position(bob.address)).toBe(14n);
     expect(await chain.position(alice.address)).toBe(-14n);
   });
+
+  it("a trader places and cancels a resting order with the lucent CLI; a stranger's cancel is refused", async () => {
+    const target = [
+      "--keeper-url",
+      api,
+      "--rpc",
+      chain.url,
+      "--clearinghouse",
+      chain.addresses.clearinghouse,
+      "--market-registry",
+      chain.addresses.marketRegistry,
+      "--json",
+    ];
+    // Far below the market: it rests on the keeper's book.
+    const placed = await lucent(
+      "order",
+      "place",
+      "--market",
+      "BTC-USD",
+      "--side",
+      "buy",
+      "--size",
+      "2",
+      "--price",
+      "90000",
+      "--private-key",
+      keyOf(5),
+      ...target,
+    );
+    expect(placed.code).toBe(0);
+    const ack = JSON.parse(placed.stdout) as { ok: boolean; orderHash: Hex; trader: string };
+    expect(ack.ok).toBe(true);
+    expect(ack.trader).toBe(alice.address);
+    expect(await getOrderStatus(api, ack.orderHash)).toMatchObject({ status: "open" });
+
+    const stranger = await lucent("order", "cancel", ack.orderHash, "--private-key", keyOf(6), ...target);
+    expect(stranger.code).toBe(1);
+    expect(JSON.parse(stranger.stdout)).toMatchObject({ ok: false, error: { code: "bad_signature" } });
+    expect(await getOrderStatus(api, ack.orderHash)).toMatchObject({ status: "open" });
+
+    const cancelled = await lucent("order", "cancel", ack.orderHash, "--private-key", keyOf(5), ...target);
+    expect(cancelled.code).toBe(0);
+    expect(JSON.parse(cancelled.stdout)).toMatchObject({ ok: true, orderHash: ack.orderHash });
+    expect(await getOrderStatus(api, ack.orderHash)).toMatchObject({ status: "cancelled" });
+    expect(node.ctx.matcher.remaining(ack.orderHash)).toBe(0n);
+  });
 });
 
 const WAD_HALF = 10n ** 18n / 2n;
+const BIN = fileURLToPath(new URL("../../sdk/bin/lucent.js", import.meta.url));
+
+/** Hardhat's default account `index`'s private key (the harness's `defaultAccount`). */
+function keyOf(index: number): Hex {
+  const hd = mnemonicToAccount("test test test test test test test test test test test junk", { addressIndex: index });
+  return bytesToHex(hd.getHdKey().privateKey!);
+}
+
+/** The `lucent` binary as a user runs it. */
+function lucent(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr });
+    });
+  });
+}

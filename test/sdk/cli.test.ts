@@ -97,6 +97,13 @@ describe.concurrent("lucent: bad input exits 2 with exactly one line on stderr",
     ["unknown command", ["frobnicate"], /frobnicate/],
     ["unknown calc command", ["calc", "frob"], /frob/],
     ["missing command", ["calc"], /missing command/],
+    ["order cancel without a hash", ["order", "cancel"], /orderHash/],
+    ["order cancel of a short hash", ["order", "cancel", "0x1234"], /<orderHash>: expected 32 bytes/],
+    [
+      "order cancel with a bad key",
+      ["order", "cancel", `0x${"ab".repeat(32)}`, "--private-key", "0x12"],
+      /--private-key/,
+    ],
   ];
   for (const [name, args, pattern] of cases) {
     it(name, async () => {
