@@ -3,7 +3,7 @@
 // the bot liquidates every liquidatable account through the book, the insurance backstop and ADL, with
 // the contract accepting its ADL selections.
 import hre from "hardhat";
-import { parseEventLogs, zeroAddress, type Address, type Hex } from "viem";
+import { encodeFunctionData, parseEventLogs, zeroAddress, type Address, type Hex } from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
 import LucentModule, { DEFAULTS, lucentParameters } from "../../ignition/modules/Lucent.js";
 import { LiquidatorBot, engineBookSource, type RestingOrderInfo } from "../../keeper/src/bots/liquidator.js";
@@ -25,7 +25,7 @@ const FAR_EXPIRY = 2 ** 40 - 1;
 const TICK = WAD / 2n;
 
 const connection = await hre.network.create();
-const { viem, ignition } = connection;
+const { viem, ignition, networkHelpers } = connection;
 
 type Wallet = Awaited<ReturnType<typeof viem.getWalletClients>>[number];
 
@@ -34,9 +34,9 @@ describe("LiquidatorBot on EDR", () => {
 
   async function deploy() {
     const wallets = await viem.getWalletClients();
-    const [admin, r0, r1, r2, keeper, bidder, lp, l1, l2, s1, s2, s3] = wallets;
-    if (!admin || !r0 || !r1 || !r2 || !keeper || !bidder || !lp || !l1 || !l2 || !s1 || !s2 || !s3) {
-      throw new Error("need 12 accounts");
+    const [admin, r0, r1, r2, keeper, bidder, lp, l1, l2, s1, s2, s3, t1] = wallets;
+    if (!admin || !r0 || !r1 || !r2 || !keeper || !bidder || !lp || !l1 || !l2 || !s1 || !s2 || !s3 || !t1) {
+      throw new Error("need 13 accounts");
     }
     const contracts = await ignition.deploy(LucentModule, lucentParameters({ admin, reporters: [r0, r1, r2] }));
     const publicClient = await viem.getPublicClient();
@@ -58,6 +58,7 @@ describe("LiquidatorBot on EDR", () => {
       s1,
       s2,
       s3,
+      t1,
     };
   }
 
@@ -115,6 +116,43 @@ describe("LiquidatorBot on EDR", () => {
   const idOf = (w: Wallet) =>
     subaccountId({ owner: w.account.address, collateral: USD, index: 0 }).toLowerCase() as Hex;
 
+  const under = async (w: Wallet) => {
+    const [equity, , mm] = await lucent.clearinghouse.read.accountHealth([idOf(w)]);
+    return equity < mm;
+  };
+
+  /** A liquidator bot over `engine`'s BTC-USD book, sending with the keeper's wallet. */
+  function liquidatorBot(
+    engine: MatchingEngine,
+    resting: ReadonlyMap<number, RestingOrderInfo>,
+    publish?: (channel: string, message: unknown) => void,
+  ) {
+    const { publicClient, clearinghouse } = lucent;
+    const client = createLucentClient({
+      publicClient,
+      addresses: { clearinghouse: clearinghouse.address, marketRegistry: lucent.registry.address },
+    });
+    const sent: Hex[] = [];
+    const bot = new LiquidatorBot({
+      client,
+      liquidator: lucent.keeper.account.address,
+      book: engineBookSource(engine, new Map([[BTCUSD, { tickSize: TICK, lotSize: 1n }]]), (_m, id) => resting.get(id)),
+      ...(publish === undefined ? {} : { publish }),
+      send: async ({ to, data }) => {
+        const hash = await lucent.keeper.sendTransaction({
+          to,
+          data,
+          account: lucent.keeper.account,
+          chain: lucent.keeper.chain,
+        });
+        sent.push(hash);
+        const receipt = await publicClient.waitForTransactionReceipt({ hash });
+        return { transactionHash: hash, status: receipt.status, logs: receipt.logs };
+      },
+    });
+    return { bot, sent };
+  }
+
   beforeAll(async () => {
     lucent = await deploy();
     await report(100_000n * WAD, lucent.reporters);
@@ -138,11 +176,6 @@ describe("LiquidatorBot on EDR", () => {
 
   it("liquidates every liquidatable account in one iteration: book, backstop and ADL, accepted by the contract", async () => {
     const { publicClient, clearinghouse } = lucent;
-    const addresses = {
-      clearinghouse: clearinghouse.address,
-      marketRegistry: lucent.registry.address,
-    };
-    const client = createLucentClient({ publicClient, addresses });
 
     // The engine's book: the bidder rests 50 contracts at $91,000 (signed, never settled).
     const engine = new MatchingEngine();
@@ -169,24 +202,7 @@ describe("LiquidatorBot on EDR", () => {
     expect(placed).toBe(RejectReason.None);
 
     const published: { channel: string; message: unknown }[] = [];
-    const sent: Hex[] = [];
-    const bot = new LiquidatorBot({
-      client,
-      liquidator: lucent.keeper.account.address,
-      book: engineBookSource(engine, new Map([[BTCUSD, { tickSize: TICK, lotSize: 1n }]]), (_m, id) => resting.get(id)),
-      publish: (channel, message) => published.push({ channel, message }),
-      send: async ({ to, data }) => {
-        const hash = await lucent.keeper.sendTransaction({
-          to,
-          data,
-          account: lucent.keeper.account,
-          chain: lucent.keeper.chain,
-        });
-        sent.push(hash);
-        const receipt = await publicClient.waitForTransactionReceipt({ hash });
-        return { transactionHash: hash, status: receipt.status, logs: receipt.logs };
-      },
-    });
+    const { bot, sent } = liquidatorBot(engine, resting, (channel, message) => published.push({ channel, message }));
     await bot.init();
     const quiet = await bot.iterate();
     expect(quiet.liquidatable).toBe(0);
@@ -196,10 +212,6 @@ describe("LiquidatorBot on EDR", () => {
     await report(92_000n * WAD, lucent.reporters.slice(0, 2));
     const [, , mark] = await clearinghouse.read.marketState([BTCUSD]);
     expect(mark).toBe(92_000n * WAD);
-    const under = async (w: Wallet) => {
-      const [equity, , mm] = await clearinghouse.read.accountHealth([idOf(w)]);
-      return equity < mm;
-    };
     expect(await under(lucent.l1)).toBe(true);
     expect(await under(lucent.l2)).toBe(true);
 
@@ -260,5 +272,37 @@ describe("LiquidatorBot on EDR", () => {
     expect(published.some((p) => p.channel === "risk:1")).toBe(true);
     const last = btc.at(-1)!.message as { down: { rows: { deltaBps: number }[] } };
     expect(last.down.rows.map((r) => r.deltaBps)).toEqual([25, 50, 100, 200, 500]);
+  });
+
+  it("takes a market's new MM rate from the registry: an account safe under the old one is liquidated", async () => {
+    const engine = new MatchingEngine();
+    engine.addMarket({ market: BTCUSD });
+    const { bot } = liquidatorBot(engine, new Map());
+    await bot.init();
+    // T1: long 10 contracts ($920) at $92,000 on $95, then the mark dips to $91,000: equity ≈ $84.5,
+    // MM at 5 % = $45.50 (safe), at 9.5 % = $86.45 (not).
+    await fund(lucent.t1, 95n);
+    await trade(lucent.s1, lucent.t1, 10n, 92_000n * WAD);
+    await report(91_000n * WAD, lucent.reporters.slice(0, 2));
+    expect(await under(lucent.t1)).toBe(false);
+    expect((await bot.iterate()).liquidatable).toBe(0);
+
+    // Governance raises BTC-USD's MM rate (scheduled through the AccessManager, after the LISTER delay).
+    const [config] = await lucent.registry.read.market([BigInt(BTCUSD)]);
+    const data = encodeFunctionData({
+      abi: lucent.registry.abi,
+      functionName: "setMarketParameters",
+      args: [BTCUSD, { ...config, mmRate: (95n * WAD) / 1_000n }],
+    });
+    await lucent.manager.write.schedule([lucent.registry.address, data, 0], { account: lucent.admin.account });
+    await networkHelpers.time.increase(Number(DEFAULTS.listingDelay));
+    await lucent.manager.write.execute([lucent.registry.address, data], { account: lucent.admin.account });
+    await report(91_000n * WAD, lucent.reporters.slice(0, 2)); // fresh again after the delay
+    expect(await under(lucent.t1)).toBe(true);
+
+    const result = await bot.iterate();
+    expect(result.failures).toEqual([]);
+    expect(result.liquidations.map((l) => l.account)).toContain(idOf(lucent.t1));
+    expect(await under(lucent.t1)).toBe(false);
   });
 });

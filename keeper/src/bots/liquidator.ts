@@ -35,6 +35,7 @@ import {
   decodeLucentLogs,
   getMarkets,
   getMarketState,
+  marketRegistryAbi,
   subaccountId,
   type LucentClient,
   type LucentEvent,
@@ -43,7 +44,7 @@ import {
 } from "../../../sdk/src/index.js";
 import { revertAbi } from "../../../sdk/src/actions/errors.js";
 import { cascadeRatio, cascadeToJson, type CascadeLevel } from "../../../sdk/src/risk/cascadeRatio.js";
-import { LiquidationIndex, type IndexAccount } from "../risk/liquidationIndex.js";
+import { LiquidationIndex, type IndexAccount, type IndexMarket } from "../risk/liquidationIndex.js";
 import {
   NotLiquidatableError,
   planLiquidation,
@@ -132,7 +133,20 @@ export class LiquidatorBot implements Bot {
 
   async init(): Promise<void> {
     const { client } = this.o;
-    const markets = await getMarkets(client);
+    const markets = await this.loadMarkets();
+    const p = await client.publicClient.readContract({
+      address: client.addresses.clearinghouse,
+      abi: clearinghouseAbi,
+      functionName: "liquidationParameters",
+    });
+    this.params = { feeRate: p.feeRate, fullLiquidationRatio: p.fullLiquidationRatio, bandRate: p.bandRate };
+    this.index = new LiquidationIndex(markets.map(indexMarket));
+    this.lastBlock = this.o.fromBlock - 1n;
+  }
+
+  /** Markets and their insurance subaccounts, from the registry. */
+  private async loadMarkets(): Promise<Market[]> {
+    const markets = await getMarkets(this.o.client);
     this.markets = new Map(markets.map((m) => [m.id, m]));
     for (const m of markets) {
       const vault = m.collateral.insuranceVault;
@@ -143,23 +157,7 @@ export class LiquidatorBot implements Bot {
         );
       }
     }
-    const p = await client.publicClient.readContract({
-      address: client.addresses.clearinghouse,
-      abi: clearinghouseAbi,
-      functionName: "liquidationParameters",
-    });
-    this.params = { feeRate: p.feeRate, fullLiquidationRatio: p.fullLiquidationRatio, bandRate: p.bandRate };
-    this.index = new LiquidationIndex(
-      markets.map((m) => ({
-        id: m.id,
-        kind: m.kind,
-        multiplier: m.multiplier,
-        unit: m.collateral.unit,
-        imRate: m.imRate,
-        mmRate: m.mmRate,
-      })),
-    );
-    this.lastBlock = this.o.fromBlock - 1n;
+    return markets;
   }
 
   async start(): Promise<void> {
@@ -201,11 +199,20 @@ export class LiquidatorBot implements Bot {
     const head = await publicClient.getBlockNumber({ cacheTime: 0 });
     const touched = new Set<string>(this.insurance.values());
     if (head > this.lastBlock) {
-      const logs = await publicClient.getLogs({
-        address: this.o.client.addresses.clearinghouse,
-        fromBlock: this.lastBlock + 1n,
-        toBlock: head,
-      });
+      const range = { fromBlock: this.lastBlock + 1n, toBlock: head };
+      const [logs, republished] = await Promise.all([
+        publicClient.getLogs({ address: this.o.client.addresses.clearinghouse, ...range }),
+        publicClient.getLogs({
+          address: this.o.client.addresses.marketRegistry,
+          event: MARKET_DATA_PUBLISHED,
+          ...range,
+        }),
+      ]);
+      // A listing or a parameter change (MM rate, multiplier, vault...) republishes a market's data:
+      // liquidation prices move with it, so the index takes the new parameters before anything else.
+      if (republished.length > 0) {
+        for (const m of await this.loadMarkets()) index.setMarketConfig(indexMarket(m));
+      }
       for (const id of this.touchedBy(decodeLucentLogs({ logs }))) touched.add(id);
       this.lastBlock = head;
     }
@@ -542,5 +549,22 @@ export function engineBookSource(
         engine.replace(orderId, { ...o, market, size: o.remaining - lots }, now());
       }
     },
+  };
+}
+
+const MARKET_DATA_PUBLISHED = marketRegistryAbi.find(
+  (item): item is Extract<(typeof marketRegistryAbi)[number], { type: "event"; name: "MarketDataPublished" }> =>
+    item.type === "event" && item.name === "MarketDataPublished",
+)!;
+
+/** What the liquidation index needs of a market. */
+function indexMarket(m: Market): IndexMarket {
+  return {
+    id: m.id,
+    kind: m.kind,
+    multiplier: m.multiplier,
+    unit: m.collateral.unit,
+    imRate: m.imRate,
+    mmRate: m.mmRate,
   };
 }

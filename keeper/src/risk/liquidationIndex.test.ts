@@ -57,6 +57,46 @@ describe("LiquidationIndex", () => {
     expect(at(104_762)).toEqual([]);
   });
 
+  it("takes a market's new MM rate at once: keys of single- and multi-market accounts move with it", () => {
+    const btc = DEVNET_MARKETS[0]!;
+    const twin = { ...btc, id: 3 }; // a second USD market, so that one account can hold both
+    const index = new LiquidationIndex([...DEVNET_MARKETS, twin]);
+    setMarks(index, [96_000, 100_000, 4_000, 100_000], [0n, 0n, 0n, 0n]);
+    // The long above at $96,000: equity 100 − 40 = $60, MM at 5 % = $48 — safe; at 7 %, MM = $67.20.
+    const long = { market: 0, size: 10n, basis: 1_000n * 10n ** 6n, fundingSnapshot: 0n };
+    index.upsert("long", { balance: 100n * 10n ** 6n, positions: [long] });
+    // The same long beside one flat twin contract: equity 105 − 40 = $65, MM 48 + 5 = $53 at 5 %,
+    // 67.20 + 5 = $72.20 once BTC-USD's rate is 7 % (the twin's stays 5 %). A cross-market row.
+    const flat = { market: 3, size: 1n, basis: 100n * 10n ** 6n, fundingSnapshot: 0n };
+    index.upsert("cross", { balance: 105n * 10n ** 6n, positions: [long, flat] });
+    const candidates = () => new Set(index.allCandidates().map(({ handle }) => index.accountOf(handle)));
+    expect(candidates()).toEqual(new Set());
+
+    index.setMarketConfig({ ...btc, mmRate: (7n * WAD) / 100n });
+    expect(index.marketConfig(0).mmRate).toBe((7n * WAD) / 100n);
+    expect(index.markOf(0)).toBe(toWad(96_000)); // the mark stays
+    expect(candidates()).toEqual(new Set(["long", "cross"]));
+    expect(index.isLiquidatable(index.handleOf("long")!)).toBe(true);
+    expect(index.isLiquidatable(index.handleOf("cross")!)).toBe(true);
+
+    index.setMarketConfig(btc); // and back
+    expect(candidates()).toEqual(new Set());
+    expect(index.isLiquidatable(index.handleOf("cross")!)).toBe(false);
+  });
+
+  it("lists a market it did not know, which takes positions once it has a mark", () => {
+    const index = new LiquidationIndex(DEVNET_MARKETS.slice(0, 2));
+    const eth = DEVNET_MARKETS[2]!;
+    expect(() => index.markOf(eth.id)).toThrow();
+    index.setMarketConfig(eth);
+    index.setMarket(eth.id, toWad(4_000), 0n);
+    index.upsert("a", {
+      balance: 10n ** 6n,
+      positions: [{ market: eth.id, size: 1n, basis: 0n, fundingSnapshot: 0n }],
+    });
+    expect(index.holders(eth.id).size).toBe(1);
+  });
+
   it("moves every single-market key of a side together as funding accrues (γ·ΔF)", () => {
     const index = new LiquidationIndex(DEVNET_MARKETS);
     setMarks(index, [100_000, 100_000, 4_000], [0n, 0n, 0n]);

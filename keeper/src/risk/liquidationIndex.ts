@@ -377,31 +377,59 @@ export class LiquidationIndex {
     this.threshold = options.rebuildThreshold ?? 4096;
     for (const config of markets) {
       if (this.markets[config.id] !== undefined) throw new Error(`market ${config.id} listed twice`);
-      const inverse = config.kind === MarketKind.Inverse;
-      const scale = (Number(config.multiplier) / WAD_F) * Number(config.unit);
-      const precision = Number(fundingPrecision(config.unit));
-      const r = Number(config.mmRate) / WAD_F;
-      // k = q·S·(1 − sign(q)·ε·r), ε = +1 for x = P and −1 for x = −1/P; γ = φ/k = 1/(precision·S·(…)).
-      const eps = inverse ? -1 : 1;
-      this.markets[config.id] = {
-        config,
-        inverse,
-        scale,
-        precision,
-        mark: 0n,
-        cumulativeFunding: 0n,
-        x: NaN,
-        funding: 0,
-        gammaLong: 1 / (precision * scale * (1 - eps * r)),
-        gammaShort: 1 / (precision * scale * (1 + eps * r)),
-        longs: new SortedSide(this.threshold),
-        shorts: new SortedSide(this.threshold),
-        holders: new Set(),
-      };
+      this.markets[config.id] = this.newSlot(config);
     }
   }
 
+  /** A listed market's slot, before its first mark. */
+  private newSlot(config: IndexMarket): MarketSlot {
+    return {
+      ...this.derived(config),
+      mark: 0n,
+      cumulativeFunding: 0n,
+      x: NaN,
+      funding: 0,
+      longs: new SortedSide(this.threshold),
+      shorts: new SortedSide(this.threshold),
+      holders: new Set(),
+    };
+  }
+
+  /** What a market's slot derives from its parameters alone. */
+  private derived(config: IndexMarket) {
+    const inverse = config.kind === MarketKind.Inverse;
+    const scale = (Number(config.multiplier) / WAD_F) * Number(config.unit);
+    const precision = Number(fundingPrecision(config.unit));
+    const r = Number(config.mmRate) / WAD_F;
+    // k = q·S·(1 − sign(q)·ε·r), ε = +1 for x = P and −1 for x = −1/P; γ = φ/k = 1/(precision·S·(…)).
+    const eps = inverse ? -1 : 1;
+    return {
+      config,
+      inverse,
+      scale,
+      precision,
+      gammaLong: 1 / (precision * scale * (1 - eps * r)),
+      gammaShort: 1 / (precision * scale * (1 + eps * r)),
+    };
+  }
+
   // ------------------------------------------------------------------ markets
+
+  /**
+   * Lists a new market, or gives a listed one new parameters (a governance change of its MM rate,
+   * multiplier...): its mark and funding stay, and every account's key is derived again, so the next
+   * `candidates()` already answers under the new rules.
+   */
+  setMarketConfig(config: IndexMarket): void {
+    const m = this.markets[config.id];
+    if (m === undefined) {
+      this.markets[config.id] = this.newSlot(config);
+      return;
+    }
+    Object.assign(m, this.derived(config));
+    if (m.mark > 0n) this.setMarket(config.id, m.mark, m.cumulativeFunding); // x depends on the kind
+    this.reindex();
+  }
 
   /** A market's mark (18 decimals) and cumulative funding index: O(1), nothing is re-sorted. */
   setMarket(marketId: number, mark: bigint, cumulativeFunding: bigint): void {
