@@ -6,7 +6,7 @@
 //
 // As in liquidation.test.ts the deployment sets `interestRate: 0` (no funding) and `keeperFeeShare: 1`.
 import hre from "hardhat";
-import { encodeFunctionData, parseEventLogs, type Hex, type Log } from "viem";
+import { parseEventLogs, type Hex, type Log } from "viem";
 import { describe, expect, it } from "vitest";
 import { AdlPolicy } from "../../ignition/modules/Lucent.js";
 import {
@@ -25,6 +25,7 @@ import { allocateAdl } from "../../sdk/src/adl/allocateAdl.js";
 import { auditAdl, type AdlAuditResult } from "../../sdk/src/adl/auditAdl.js";
 import { AdlSideCountMismatchError, getAdlRanking } from "../../sdk/src/adl/getAdlRanking.js";
 import { BTCUSD, BTC_PRICE, CRASH, deployBtcShorts, USD, USD_UNIT, WAD } from "./fixtures/btcShorts.js";
+import { changeMarketParameters } from "./fixtures/governance.js";
 
 const LISTING_DELAY = 60;
 
@@ -75,15 +76,8 @@ async function report(f: Fixture, price: bigint) {
 }
 
 async function setAdlPolicy(f: Fixture, policy: number) {
-  const [config] = await f.registry.read.market([BigInt(BTCUSD)]);
-  const data = encodeFunctionData({
-    abi: f.registry.abi,
-    functionName: "setMarketParameters",
-    args: [BTCUSD, { ...config, adlPolicy: policy }],
-  });
-  await f.manager.write.schedule([f.registry.address, data, 0], { account: f.admin.account });
-  await networkHelpers.time.increase(LISTING_DELAY);
-  await f.manager.write.execute([f.registry.address, data], { account: f.admin.account });
+  const governance = { manager: f.manager.address, registry: f.registry.address, admin: f.admin };
+  await changeMarketParameters(connection, governance, BTCUSD, { adlPolicy: policy }, LISTING_DELAY);
 }
 
 async function mined(f: Fixture, hash: Hex) {

@@ -13,7 +13,6 @@ import {
   BaseError,
   ContractFunctionRevertedError,
   decodeErrorResult,
-  encodeFunctionData,
   getAddress,
   parseEventLogs,
   zeroAddress,
@@ -47,6 +46,7 @@ import {
 import { adlScore } from "../../sdk/src/adl/adlScore.js";
 import { allocateAdl, type AdlAllocation } from "../../sdk/src/adl/allocateAdl.js";
 import { rankAdlSide, type AdlPosition } from "../../sdk/src/adl/rankAdlSide.js";
+import { changeMarketParameters } from "./fixtures/governance.js";
 
 const { bankruptcyPrice, partialCloseSize } = liquidationMath;
 
@@ -323,16 +323,9 @@ async function fundVault(f: Fixture, collateral: number, assets: bigint) {
 
 /** Schedules `setMarketParameters` through the AccessManager, waits the LISTER delay, executes. */
 async function setAdlPolicy(f: Fixture, market: number, policy: number) {
-  const [config] = await f.registry.read.market([BigInt(market)]);
-  const data = encodeFunctionData({
-    abi: f.registry.abi,
-    functionName: "setMarketParameters",
-    args: [market, { ...config, adlPolicy: policy }],
-  });
-  await f.manager.write.schedule([f.registry.address, data, 0], { account: f.admin.account });
-  await networkHelpers.time.increase(LISTING_DELAY);
-  await f.manager.write.execute([f.registry.address, data], { account: f.admin.account });
-  expect((await f.registry.read.market([BigInt(market)]))[0].adlPolicy).toBe(policy);
+  const governance = { manager: f.manager.address, registry: f.registry.address, admin: f.admin };
+  const config = await changeMarketParameters(connection, governance, market, { adlPolicy: policy }, LISTING_DELAY);
+  expect(config.adlPolicy).toBe(policy);
 }
 
 /** Liquidates `account` through ADL with the side and sizes sdk/src/adl computes, and checks everything. */

@@ -3,9 +3,10 @@
 // the bot liquidates every liquidatable account through the book, the insurance backstop and ADL, with
 // the contract accepting its ADL selections.
 import hre from "hardhat";
-import { encodeFunctionData, parseEventLogs, zeroAddress, type Address, type Hex } from "viem";
+import { parseEventLogs, zeroAddress, type Address, type Hex } from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
 import LucentModule, { DEFAULTS, lucentParameters } from "../../ignition/modules/Lucent.js";
+import { changeMarketParameters } from "../e2e/fixtures/governance.js";
 import { LiquidatorBot, engineBookSource, type RestingOrderInfo } from "../../keeper/src/bots/liquidator.js";
 import { MatchingEngine, OrderFlags, RejectReason, Side } from "../../keeper/src/engine/index.js";
 import {
@@ -25,7 +26,7 @@ const FAR_EXPIRY = 2 ** 40 - 1;
 const TICK = WAD / 2n;
 
 const connection = await hre.network.create();
-const { viem, ignition, networkHelpers } = connection;
+const { viem, ignition } = connection;
 
 type Wallet = Awaited<ReturnType<typeof viem.getWalletClients>>[number];
 
@@ -288,15 +289,10 @@ describe("LiquidatorBot on EDR", () => {
     expect((await bot.iterate()).liquidatable).toBe(0);
 
     // Governance raises BTC-USD's MM rate (scheduled through the AccessManager, after the LISTER delay).
-    const [config] = await lucent.registry.read.market([BigInt(BTCUSD)]);
-    const data = encodeFunctionData({
-      abi: lucent.registry.abi,
-      functionName: "setMarketParameters",
-      args: [BTCUSD, { ...config, mmRate: (95n * WAD) / 1_000n }],
-    });
-    await lucent.manager.write.schedule([lucent.registry.address, data, 0], { account: lucent.admin.account });
-    await networkHelpers.time.increase(Number(DEFAULTS.listingDelay));
-    await lucent.manager.write.execute([lucent.registry.address, data], { account: lucent.admin.account });
+    const governance = { manager: lucent.manager.address, registry: lucent.registry.address, admin: lucent.admin };
+    const mmRate = (95n * WAD) / 1_000n;
+    const config = await changeMarketParameters(connection, governance, BTCUSD, { mmRate }, DEFAULTS.listingDelay);
+    expect(config.mmRate).toBe(mmRate);
     await report(91_000n * WAD, lucent.reporters.slice(0, 2)); // fresh again after the delay
     expect(await under(lucent.t1)).toBe(true);
 
