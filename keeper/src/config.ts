@@ -95,6 +95,8 @@ export const keeperConfigSchema = z
       .default({}),
     /** Concurrent reads when open orders are checked against the chain on start. */
     reconcileConcurrency: positiveInt.default(8),
+    /** How often the market watcher looks for markets paused, resumed or changed on chain. */
+    marketWatchIntervalMs: positiveInt.default(2_000),
     log: z
       .object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
       .strict()
@@ -144,6 +146,7 @@ const FIELDS: readonly [string[], EnvKind][] = [
   [["liquidator", "maxAttempts"], "number"],
   [["liquidator", "staleAfterMs"], "number"],
   [["reconcileConcurrency"], "number"],
+  [["marketWatchIntervalMs"], "number"],
   [["log", "level"], "string"],
 ];
 

@@ -16,17 +16,12 @@ import {
   type Market,
 } from "../../sdk/src/index.js";
 import { startIntakeServer, type IntakeServer } from "./api/server.js";
-import {
-  staticMarkets,
-  type Heartbeat,
-  type HeartbeatRegistry,
-  type MarketParams,
-  type MarketParamsProvider,
-} from "./api/interfaces.js";
+import { LiveMarkets, type Heartbeat, type HeartbeatRegistry, type MarketParams } from "./api/interfaces.js";
 import type { Bot } from "./bots/bot.js";
 import { BatchPoster } from "./bots/batchPoster.js";
 import { OrderMatcher } from "./bots/batchPosterMatcher.js";
 import { createNodeLiquidator } from "./bots/liquidatorNode.js";
+import { MarketWatcher } from "./bots/marketWatcher.js";
 import { createChainClients, type ChainClients } from "./chain/clients.js";
 import { NonceManager } from "./chain/nonceManager.js";
 import type { KeeperConfig } from "./config.js";
@@ -53,7 +48,8 @@ export type KeeperContext = {
   readonly domain: LucentDomain;
   /** The markets this node matches, as listed on chain at start. */
   readonly markets: readonly Market[];
-  readonly marketParams: MarketParamsProvider;
+  /** Their tick, lot and active flag; `MarketWatcher` keeps the flag in step with the chain. */
+  readonly marketParams: LiveMarkets;
   readonly journal: Journal;
   /** Signed orders ↔ engine; `matcher.engine` is the order book (resting signed orders for liquidation fills). */
   readonly matcher: OrderMatcher;
@@ -169,7 +165,7 @@ export async function createKeeperNode(config: KeeperConfig, options: KeeperNode
   const markets = await getMarkets(lucent, config.markets === undefined ? {} : { marketIds: config.markets });
   const table: Record<number, MarketParams> = {};
   for (const m of markets) table[m.id] = { tickSize: m.tickSize, lotSize: m.lotSize, active: m.active };
-  const marketParams = staticMarkets(table);
+  const marketParams = new LiveMarkets(table);
 
   if (config.journal.path !== ":memory:") mkdirSync(path.dirname(config.journal.path), { recursive: true });
   const journal = new Journal({ path: config.journal.path, synchronous: config.journal.synchronous });
@@ -229,6 +225,14 @@ export async function createKeeperNode(config: KeeperConfig, options: KeeperNode
   };
   const builtIn: Bot[] = [poster];
   if (config.liquidator.enabled) builtIn.push(defaultLiquidator(ctx));
+  builtIn.push(
+    new MarketWatcher({
+      client: lucent,
+      markets: marketParams,
+      intervalMs: config.marketWatchIntervalMs,
+      logger: logger.child({ component: "market-watcher" }),
+    }),
+  );
   const bots: Bot[] = [...builtIn, ...(options.extraBots?.(ctx) ?? [])];
   const names = new Set<string>();
   for (const bot of bots) {

@@ -94,6 +94,9 @@ export async function startChain({ traders = [5, 6, 7] }: { traders?: number[] }
     domain,
     addresses,
     lucent,
+    /** The in-process network and its admin (account #0, the LISTER), for governance in tests. */
+    connection,
+    admin,
     publicClient,
     keeper: defaultAccount(4),
     rpc,

@@ -10,12 +10,14 @@ import { fileURLToPath } from "node:url";
 import { bytesToHex, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULTS } from "../../ignition/modules/Lucent.js";
 import { keeperConfigSchema } from "../../keeper/src/config.js";
 import { createKeeperNode, type KeeperNode } from "../../keeper/src/node.js";
 import { createLogger } from "../../keeper/src/log.js";
 import {
   btcOrder,
   BTC_PRICE,
+  BTCUSD,
   defaultAccount,
   getOrderStatus,
   startChain,
@@ -23,6 +25,7 @@ import {
   waitFor,
   type TestChain,
 } from "./harness.js";
+import { changeMarketParameters } from "../e2e/fixtures/governance.js";
 
 const alice = defaultAccount(5);
 const bob = defaultAccount(6);
@@ -36,7 +39,9 @@ let api: string;
 beforeAll(async () => {
   chain = await startChain({ traders: [5, 6] });
   dir = mkdtempSync(join(tmpdir(), "lucent-keeper-node-"));
-  const config = keeperConfigSchema.parse(chain.keeperConfig({ journal: { path: join(dir, "journal.db") } }));
+  const config = keeperConfigSchema.parse(
+    chain.keeperConfig({ journal: { path: join(dir, "journal.db") }, marketWatchIntervalMs: 50 }),
+  );
   node = await createKeeperNode(config, { logger: createLogger({ level: "silent" }) });
   await node.start();
   api = node.api!.url;
@@ -65,6 +70,7 @@ describe("keeper node", () => {
     expect(((await health.json()) as { loops: { name: string }[] }).loops.map((l) => l.name)).toEqual([
       "batch-poster",
       "liquidator",
+      "market-watcher",
     ]);
     const metrics = await (await fetch(`${api}/metrics`)).text();
     expect(metrics).toMatch(/lucent_batches_settled_total 1/);
@@ -133,6 +139,25 @@ describe("keeper node", () => {
     expect(JSON.parse(cancelled.stdout)).toMatchObject({ ok: true, orderHash: ack.orderHash });
     expect(await getOrderStatus(api, ack.orderHash)).toMatchObject({ status: "cancelled" });
     expect(node.ctx.matcher.remaining(ack.orderHash)).toBe(0n);
+  });
+
+  // Last: it moves the chain's clock by the LISTER delay.
+  it("refuses orders for a market paused on chain, and takes them again once it resumes", async () => {
+    const governance = {
+      manager: chain.lucent.manager.address,
+      registry: chain.addresses.marketRegistry,
+      admin: chain.admin,
+    };
+    const far = BTC_PRICE * 2n; // an ask nobody takes
+    await changeMarketParameters(chain.connection, governance, BTCUSD, { active: false }, DEFAULTS.listingDelay);
+    await waitFor("the watcher to close BTC-USD", async () => node.ctx.marketParams.get(BTCUSD)?.active === false);
+    const refused = await submitOrder(api, chain, alice, btcOrder(alice.address, false, 1n, far));
+    expect(refused).toMatchObject({ ok: false, error: { code: "market_inactive" } });
+
+    await changeMarketParameters(chain.connection, governance, BTCUSD, { active: true }, DEFAULTS.listingDelay);
+    await waitFor("the watcher to open BTC-USD", async () => node.ctx.marketParams.get(BTCUSD)?.active === true);
+    const accepted = await submitOrder(api, chain, alice, btcOrder(alice.address, false, 1n, far));
+    expect(accepted.ok).toBe(true);
   });
 });
 

@@ -70,3 +70,41 @@ export class Heartbeats implements HeartbeatRegistry {
 export function staticMarkets(table: Record<number, MarketParams>): MarketParamsProvider {
   return { get: (market) => table[market] };
 }
+
+/**
+ * The markets a running node trades, kept in step with the registry by `MarketWatcher`. Only the active
+ * flag follows the chain: a book holds its orders in ticks and lots, so a market whose tick or lot
+ * size changes is closed here (refused at intake) until the keeper restarts with the new sizes, and a
+ * market listed after start waits for a restart too.
+ */
+export class LiveMarkets implements MarketParamsProvider {
+  private readonly table = new Map<number, MarketParams>();
+
+  constructor(initial: Record<number, MarketParams>) {
+    for (const [id, params] of Object.entries(initial)) this.table.set(Number(id), params);
+  }
+
+  get(market: number): MarketParams | undefined {
+    return this.table.get(market);
+  }
+
+  /** Takes the registry's current markets; returns each change it made or refused, for the log. */
+  apply(markets: readonly (MarketParams & { id: number })[]): string[] {
+    const changes: string[] = [];
+    for (const m of markets) {
+      const current = this.table.get(m.id);
+      if (current === undefined) {
+        changes.push(`market ${m.id} was listed: restart the keeper to trade it`);
+      } else if (m.tickSize !== current.tickSize || m.lotSize !== current.lotSize) {
+        if (current.active) {
+          this.table.set(m.id, { ...current, active: false });
+          changes.push(`market ${m.id}'s tick or lot size changed: closed until the keeper restarts`);
+        }
+      } else if (m.active !== current.active) {
+        this.table.set(m.id, { ...current, active: m.active });
+        changes.push(`market ${m.id} ${m.active ? "resumed" : "paused"} on chain`);
+      }
+    }
+    return changes;
+  }
+}

@@ -22,3 +22,63 @@ export interface BotHealth {
   readonly lastHeartbeatMs: number | null;
   readonly detail?: string;
 }
+
+/**
+ * The loop of a bot that polls: `iterate` every `intervalMs` until stopped, one at a time. An iteration
+ * that throws keeps its error for /health and the loop goes on; the bot calls `beat()` when one ends
+ * well, and `health()` says whether that was recent enough.
+ */
+export class PollingLoop {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private lastHeartbeat: number | null = null;
+  private lastError: string | undefined;
+
+  constructor(
+    private readonly o: {
+      iterate: () => Promise<unknown>;
+      intervalMs: number;
+      staleAfterMs: number;
+      now: () => number;
+    },
+  ) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const loop = async () => {
+      if (this.stopped) return;
+      this.running = this.o
+        .iterate()
+        .then(() => undefined)
+        .catch((error: unknown) => {
+          this.lastError = error instanceof Error ? error.message : String(error);
+        });
+      await this.running;
+      if (!this.stopped) this.timer = setTimeout(() => void loop(), this.o.intervalMs);
+    };
+    void loop();
+  }
+
+  /** Stops the loop and waits for the in-flight iteration. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** An iteration ended well, now. */
+  beat(): void {
+    this.lastHeartbeat = this.o.now();
+    this.lastError = undefined;
+  }
+
+  health(): BotHealth {
+    const last = this.lastHeartbeat;
+    const healthy = last !== null && this.o.now() - last <= this.o.staleAfterMs;
+    return this.lastError === undefined
+      ? { healthy, lastHeartbeatMs: last }
+      : { healthy, lastHeartbeatMs: last, detail: this.lastError };
+  }
+}

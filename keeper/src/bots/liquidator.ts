@@ -35,7 +35,6 @@ import {
   decodeLucentLogs,
   getMarkets,
   getMarketState,
-  marketRegistryAbi,
   subaccountId,
   type LucentClient,
   type LucentEvent,
@@ -45,6 +44,7 @@ import {
 import { revertAbi } from "../../../sdk/src/actions/errors.js";
 import { cascadeRatio, cascadeToJson, type CascadeLevel } from "../../../sdk/src/risk/cascadeRatio.js";
 import { LiquidationIndex, type IndexAccount, type IndexMarket } from "../risk/liquidationIndex.js";
+import { MARKET_DATA_PUBLISHED } from "./marketWatcher.js";
 import {
   NotLiquidatableError,
   planLiquidation,
@@ -54,7 +54,7 @@ import {
   type PlanMarket,
 } from "../risk/planLiquidation.js";
 import { Side, lotsToSize, ticksToPrice, type MatchingEngine } from "../engine/index.js";
-import type { Bot, BotHealth } from "./bot.js";
+import { PollingLoop, type Bot, type BotHealth } from "./bot.js";
 
 /** What the liquidator needs to send a transaction and learn its outcome. */
 export type LiquidatorSend = (request: { to: Address; data: Hex }) => Promise<{
@@ -114,11 +114,7 @@ export class LiquidatorBot implements Bot {
   private params: PlanLiquidationParameters | undefined;
   private insurance = new Map<number, string>();
   private lastBlock = -1n;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
-  private lastHeartbeat: number | null = null;
-  private lastError: string | undefined;
+  private readonly loop: PollingLoop;
 
   constructor(options: LiquidatorBotOptions) {
     this.o = {
@@ -129,6 +125,8 @@ export class LiquidatorBot implements Bot {
       now: Date.now,
       ...options,
     };
+    const { intervalMs, staleAfterMs, now } = this.o;
+    this.loop = new PollingLoop({ iterate: () => this.iterate(), intervalMs, staleAfterMs, now });
   }
 
   async init(): Promise<void> {
@@ -162,33 +160,15 @@ export class LiquidatorBot implements Bot {
 
   async start(): Promise<void> {
     if (this.index === undefined) await this.init();
-    if (!this.stopped) return;
-    this.stopped = false;
-    const loop = async () => {
-      if (this.stopped) return;
-      this.running = this.iterate()
-        .then(() => undefined)
-        .catch((error: unknown) => {
-          this.lastError = error instanceof Error ? error.message : String(error);
-        });
-      await this.running;
-      if (!this.stopped) this.timer = setTimeout(() => void loop(), this.o.intervalMs);
-    };
-    void loop();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   healthCheck(): BotHealth {
-    const last = this.lastHeartbeat;
-    const healthy = last !== null && this.o.now() - last <= this.o.staleAfterMs;
-    return this.lastError === undefined
-      ? { healthy, lastHeartbeatMs: last }
-      : { healthy, lastHeartbeatMs: last, detail: this.lastError };
+    return this.loop.health();
   }
 
   /** One iteration: catch up with the chain, then liquidate every liquidatable position. */
@@ -241,8 +221,7 @@ export class LiquidatorBot implements Bot {
       await this.liquidateAccount(account, report);
     }
     this.publishCascade();
-    this.lastHeartbeat = this.o.now();
-    this.lastError = undefined;
+    this.loop.beat();
     return report;
   }
 
@@ -551,11 +530,6 @@ export function engineBookSource(
     },
   };
 }
-
-const MARKET_DATA_PUBLISHED = marketRegistryAbi.find(
-  (item): item is Extract<(typeof marketRegistryAbi)[number], { type: "event"; name: "MarketDataPublished" }> =>
-    item.type === "event" && item.name === "MarketDataPublished",
-)!;
 
 /** What the liquidation index needs of a market. */
 function indexMarket(m: Market): IndexMarket {
