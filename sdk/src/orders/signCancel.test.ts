@@ -1,4 +1,4 @@
-import { createWalletClient, custom, keccak256, recoverTypedDataAddress } from "viem";
+import { createWalletClient, custom, keccak256, recoverTypedDataAddress, type Address, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import { hashOrder } from "./hashOrder.js";
 import { cancelTypes, signCancel } from "./signCancel.js";
@@ -11,39 +11,31 @@ const noTransport = custom({
   },
 });
 
+/** Who signed `CancelOrder(orderHash)` under `d`, by `signature`. */
+function signerOf(signature: Hex, orderHash: Hex, d: typeof domain = domain): Promise<Address> {
+  return recoverTypedDataAddress({
+    domain: d,
+    types: cancelTypes,
+    primaryType: "CancelOrder",
+    message: { orderHash },
+    signature,
+  });
+}
+
 describe("signCancel", () => {
   const orderHash = hashOrder({ domain, order: makerOrder });
 
   it("signs CancelOrder(bytes32 orderHash) so that it recovers the trader", async () => {
     const signature = await signCancel({ signer: makerAccount, domain, orderHash });
-    const recovered = await recoverTypedDataAddress({
-      domain,
-      types: cancelTypes,
-      primaryType: "CancelOrder",
-      message: { orderHash },
-      signature,
-    });
-    expect(recovered).toBe(makerOrder.trader);
+    expect(await signerOf(signature, orderHash)).toBe(makerOrder.trader);
   });
 
   it("binds the order and the domain: another order or chain recovers someone else", async () => {
     const signature = await signCancel({ signer: makerAccount, domain, orderHash });
-    const otherOrder = await recoverTypedDataAddress({
-      domain,
-      types: cancelTypes,
-      primaryType: "CancelOrder",
-      message: { orderHash: keccak256(orderHash) },
-      signature,
-    });
-    const otherChain = await recoverTypedDataAddress({
-      domain: { ...domain, chainId: domain.chainId + 1 },
-      types: cancelTypes,
-      primaryType: "CancelOrder",
-      message: { orderHash },
-      signature,
-    });
-    expect(otherOrder).not.toBe(makerOrder.trader);
-    expect(otherChain).not.toBe(makerOrder.trader);
+    expect(await signerOf(signature, keccak256(orderHash))).not.toBe(makerOrder.trader);
+    expect(await signerOf(signature, orderHash, { ...domain, chainId: domain.chainId + 1 })).not.toBe(
+      makerOrder.trader,
+    );
   });
 
   it("signs with a wallet client, hoisted account or explicit one", async () => {
