@@ -133,7 +133,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
             Order memory o = orders[i];
             if (o.trader != msg.sender) revert ClearinghouseNotOrderOwner(msg.sender, o.trader);
             (MarketConfig memory cfg,) = _registry.market(o.market);
-            bytes32 orderHash = _hashTypedDataV4(OrderCodec.structHash(o));
+            bytes32 orderHash = OrderCodec.typedDataHash(o, _domainSeparatorV4());
             _filled[msg.sender][orderHash] = CANCELLED;
             // Marked partially filled, the nonce sends every fill of it to the `filled` slot above
             // (a done nonce stays done: the states only move forward).
@@ -425,7 +425,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
 
     /// @inheritdoc IClearinghouse
     function hashOrder(Order calldata order) external view returns (bytes32) {
-        return _hashTypedDataV4(OrderCodec.structHash(order));
+        return OrderCodec.typedDataHash(order, _domainSeparatorV4());
     }
 
     /// @inheritdoc IClearinghouse

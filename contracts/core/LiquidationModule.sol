@@ -237,7 +237,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
             revert LiquidationPriceBeyondBankruptcy(fillIndex, price, l.bankruptcyPrice);
         }
 
-        bytes32 makerHash = _hashTypedDataV4(OrderCodec.structHash(maker));
+        bytes32 makerHash = OrderCodec.typedDataHash(maker, _domainSeparatorV4());
         SkipReason reason = _makerTerms(m, maker, size);
         if (reason == SkipReason.None && !_validSignature(maker.trader, makerHash, sig)) reason = SkipReason.BadSignature;
         Side memory ms;

@@ -97,16 +97,13 @@ library OrderCodec {
     }
 
     /// @notice The EIP-712 digest an order's signer signs: keccak256(0x1901 ‖ domain ‖ structHash(o)).
-    /// @dev One assembly block for both hashes; the settlement loop passes the domain separator it
-    /// read once for the batch (EIP712's `_hashTypedDataV4` re-checks the chain id on every call).
+    /// @dev The one way the contracts hash an order. The settlement loop passes the domain separator
+    /// it read once for the batch (EIP712's `_hashTypedDataV4` re-checks the chain id on every call).
     function typedDataHash(Order memory o, bytes32 domainSeparator) internal pure returns (bytes32 digest) {
-        bytes32 typeHash = ORDER_TYPEHASH;
+        bytes32 h = structHash(o);
         assembly ("memory-safe") {
-            // Both preimages are assembled above the free memory pointer (not allocated).
+            // The preimage is assembled above the free memory pointer (not allocated).
             let buf := mload(0x40)
-            mstore(buf, typeHash)
-            mcopy(add(buf, 0x20), o, 0x140)
-            let h := keccak256(buf, 0x160)
             mstore(buf, hex"1901")
             mstore(add(buf, 0x02), domainSeparator)
             mstore(add(buf, 0x22), h)
