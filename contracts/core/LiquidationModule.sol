@@ -113,6 +113,8 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         uint64[] calldata adlSizes
     ) external nonReentrant onlyDelegated {
         Context memory ctx = _newMarketsContext();
+        // Market ids stop at 63 (the open-markets mask is 64 bits): beyond that nobody holds a position.
+        if (marketId >= MAX_MARKETS) revert LiquidationNoPosition(account, marketId);
         Side memory v = _party(account, marketId, 0);
         Liquidation memory l;
         l.positionBefore = v.position.size();

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {ClearinghouseTestBase} from "./utils/ClearinghouseTestBase.sol";
 import {IClearinghouse} from "../../contracts/interfaces/IClearinghouse.sol";
 import {IClearinghouseEvents} from "../../contracts/interfaces/IClearinghouseEvents.sol";
+import {IMarketRegistry} from "../../contracts/interfaces/IMarketRegistry.sol";
 import {Clearinghouse} from "../../contracts/core/Clearinghouse.sol";
 import {MockERC1271Wallet} from "../../contracts/mocks/MockERC1271Wallet.sol";
 import {Order, OrderFlags, SkipReason} from "../../contracts/types/Order.sol";
@@ -86,6 +87,16 @@ contract ClearinghouseOrdersTest is ClearinghouseTestBase {
         assertEq(clearinghouse.filledAmount(alice, _hash(m)), 0, "nothing marked");
         _settle(_fill(10, m, ALICE_PK, t, BOB_PK));
         assertEq(_size(alice, USD, BTCUSD), -10, "alice's order still fills");
+    }
+
+    function test_cancelOrders_revertsForAnUnlistedMarket() public {
+        (Order memory m,) = _aliceSellsToBob(10, 1);
+        m.market = 9;
+        vm.expectRevert(abi.encodeWithSelector(IMarketRegistry.MarketRegistryUnknownMarket.selector, uint256(9)));
+        vm.prank(alice);
+        clearinghouse.cancelOrders(_one(m));
+        assertEq(clearinghouse.filledAmount(alice, _hash(m)), 0, "nothing marked");
+        assertFalse(clearinghouse.isNonceUsed(_sub(alice, USD), 1), "the nonce is untouched");
     }
 
     function test_cancelNonces_thenFillIsSkippedCancelled() public {

@@ -174,6 +174,13 @@ contract LiquidationTest is ClearinghouseTestBase {
         vm.expectRevert(abi.encodeWithSelector(ILiquidation.LiquidationNoPosition.selector, victimId, uint8(3)));
         vm.prank(keeper);
         liquidation.liquidate(victimId, 3, "", _none(), _noSizes());
+        // Past the 64 market ids a subaccount can hold: the same clear error, not an index panic.
+        vm.expectRevert(abi.encodeWithSelector(ILiquidation.LiquidationNoPosition.selector, victimId, uint8(64)));
+        vm.prank(keeper);
+        liquidation.liquidate(victimId, 64, "", _none(), _noSizes());
+        vm.expectRevert(abi.encodeWithSelector(ILiquidation.LiquidationNoPosition.selector, victimId, uint8(255)));
+        vm.prank(keeper);
+        liquidation.liquidate(victimId, 255, "", _none(), _noSizes());
     }
 
     function test_module_rejectsOutOfRangeParameters() public {
