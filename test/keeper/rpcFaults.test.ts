@@ -86,6 +86,9 @@ describe("RPC failover", () => {
     expect(b.counts.hang).toBeGreaterThan(0);
     expect(node.ctx.chain.rpc.stats.current).toBe(0);
     b.mode = "pass";
+    // The next test cuts every node: the poster must have confirmed batch 1 (mined is not enough),
+    // or the outage catches it still waiting on that receipt.
+    await waitFor("the poster idle", () => node.ctx.batchPoster.inFlight === undefined);
   });
 
   it("keeps retrying while every node is down, then catches up without applying a fill twice", async () => {
