@@ -357,7 +357,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
             uint256 entry = ctx.partialIocs[i];
             SubaccountId id = SubaccountId.wrap(bytes32(entry >> 64));
             uint64 nonce = uint64(entry);
-            if (_nonceState(id, nonce) == NONCE_DONE) continue; // completed later in the batch
+            if (_nonceDone(id, nonce)) continue; // completed later in the batch
             _setNonceState(id, nonce, NONCE_DONE);
             emit IocRemainderCancelled(id, nonce);
         }
@@ -463,7 +463,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
 
     /// @inheritdoc IClearinghouse
     function isNonceUsed(SubaccountId id, uint64 nonce) external view returns (bool) {
-        return nonce < _subaccounts[id].account.nonceFloor || _nonceState(id, nonce) == NONCE_DONE;
+        return _nonceDone(id, nonce);
     }
 
     /// @inheritdoc IClearinghouse

@@ -32,10 +32,12 @@ import {OrderCodec} from "../libraries/OrderCodec.sol";
 /// - an account is one slot: balance, flags, the mask of markets it holds positions in, its nonce
 ///   floor; its positions (one slot each, `Position`) and nonce words sit under the same mapping
 ///   key (`SubaccountStorage`), so a fill hashes the subaccount id once;
-/// - an order's state is two bits in its subaccount's nonce bitmap (fresh, partially filled, done);
-///   only a partially filled order (or one cancelled by hash, which marks it partial) has a
-///   `filled` slot, and only such an order's slot is read. Bits 0–1 of every bitmap word mark it
-///   allocated, and a first deposit allocates word 0, so a fill never pays for a fresh slot there;
+/// - an order filled whole at its account's nonce floor raises the floor by one, in the account
+///   slot; any other order state is two bits in the subaccount's nonce bitmap (fresh, partially
+///   filled, done), read only once the account has some (`FLAG_NONCE_WORDS`). Only a partially
+///   filled order (or one cancelled by hash, which marks it partial) has a `filled` slot, and only
+///   such an order's slot is read. Bits 0–1 of every bitmap word mark it allocated, and a first
+///   deposit allocates word 0, so a fill never pays for a fresh slot there;
 /// - markets touched by a batch are cached in memory and their funding state written once a batch.
 abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyGuardTransient {
     struct Account {
@@ -103,13 +105,17 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         int256 delta;
         bool reduceOnly;
         uint256 feeRate;
-        Account account;
+        // The account after the fill, in whole words (`_unpackAccount`; `_packAccount` stores it).
+        int256 balance;
+        uint256 accountFlags;
+        uint256 openMarkets;
+        uint256 nonceFloor;
         Position position;
         Position newPosition;
         uint256 fee;
         uint256 filledBefore;
         bool increasesRisk;
-        uint256 nonceWord; // the order's nonce bitmap word as read, written back once the fill settles
+        uint256 nonceWord; // the order's nonce word, if read (`FLAG_NONCE_WORDS`), written back on settling
         // Where the account, the position and the nonce word live: computed once when read (from
         // one hash of the subaccount id, see `SubaccountStorage`), and written to directly when the
         // fill settles.
@@ -128,6 +134,9 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
     /// @dev `Account.flags`: set while `_liquidatableSince` holds a time, so a liquidation reads that
     /// slot only when there is something to clear.
     uint8 internal constant FLAG_LIQUIDATABLE = 1;
+    /// @dev `Account.flags`: set once any order state is kept in the account's nonce words. Until then
+    /// every order at or above the nonce floor is fresh, and a fill reads no nonce word at all.
+    uint8 internal constant FLAG_NONCE_WORDS = 2;
     /// @dev `MarketConfig`'s 20 fields, one ABI word each, then the collateral unit and insurance vault.
     uint256 private constant MARKET_CONFIG_BYTES = 20 * 32;
     uint256 private constant MARKET_DATA_BYTES = MARKET_CONFIG_BYTES + 2 * 32;
@@ -183,8 +192,8 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
             account := sload(accountSlot)
             position := sload(positionSlot)
         }
-        _unpackAccount(account, s.account);
-        (s.accountSlot, s.positionSlot) = (accountSlot, positionSlot);
+        _unpackAccount(account, s);
+        (s.accountSlot, s.positionSlot, s.nonceSlot, s.nonceWord) = (accountSlot, positionSlot, 0, 0);
         s.position = Position.wrap(position);
         s.newPosition = Position.wrap(0);
         s.fee = 0;
@@ -193,20 +202,25 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
     }
 
     function _orderStateReason(Side memory s, Order memory o, uint64 size) internal view returns (SkipReason) {
-        if (o.nonce < s.account.nonceFloor) return SkipReason.Cancelled;
-        uint256 nonceSlot = _nonceWordSlot(s.accountSlot, o.nonce / NONCES_PER_WORD);
-        uint256 word;
-        assembly ("memory-safe") {
-            word := sload(nonceSlot)
-        }
-        (s.nonceSlot, s.nonceWord) = (nonceSlot, word);
-        uint256 state = _stateIn(word, o.nonce);
-        if (state == NONCE_DONE) return SkipReason.Cancelled;
-        // Only a partially filled or cancelled order has a `filled` slot worth reading.
-        if (state == NONCE_PARTIAL) {
-            uint256 filled = _filled[o.trader][s.orderHash];
-            if (filled == CANCELLED) return SkipReason.Cancelled;
-            s.filledBefore = filled;
+        uint64 nonce = o.nonce;
+        if (nonce < s.nonceFloor) return SkipReason.Cancelled;
+        // An account whose orders were all filled whole and in nonce order has no nonce words: its
+        // floor alone says which orders are done (see `_commitSide`).
+        if (s.accountFlags & FLAG_NONCE_WORDS != 0) {
+            uint256 nonceSlot = _nonceWordSlot(s.accountSlot, nonce / NONCES_PER_WORD);
+            uint256 word;
+            assembly ("memory-safe") {
+                word := sload(nonceSlot)
+            }
+            (s.nonceSlot, s.nonceWord) = (nonceSlot, word);
+            uint256 state = _stateIn(word, nonce);
+            if (state == NONCE_DONE) return SkipReason.Cancelled;
+            // Only a partially filled or cancelled order has a `filled` slot worth reading.
+            if (state == NONCE_PARTIAL) {
+                uint256 filled = _filled[o.trader][s.orderHash];
+                if (filled == CANCELLED) return SkipReason.Cancelled;
+                s.filledBefore = filled;
+            }
         }
         unchecked {
             // `filledBefore` ≤ the order's uint64 size here (the cancelled marker returned above).
@@ -234,14 +248,13 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
             PositionMath.applyTrade(m.cfg.kind, m.cfg.multiplier, m.unit, size, s.position.basis(), s.delta, price);
         int256 funding = FundingMath.fundingOwed(size, m.cumulativeFunding, s.position.fundingSnapshot(), m.unit);
         s.fee = FixedPoint.mulRateUp(fillNotional, s.feeRate);
-        int256 balance = int256(s.account.balance) + realizedPnl - funding - int256(s.fee);
+        int256 balance = s.balance + realizedPnl - funding - int256(s.fee);
         if (balance != int120(balance) || basis != int96(basis) || m.cumulativeFunding != int96(m.cumulativeFunding)) {
             return SkipReason.Overflow;
         }
-        s.account.balance = int120(balance);
+        s.balance = balance;
         s.newPosition = PositionLib.packInRange(tradedSize, basis, m.cumulativeFunding); // all checked above
-        // `s.account` is the state after the fill: its balance above and its open markets here.
-        s.account.openMarkets = uint64(_withMarket(s.account.openMarkets, m.id, tradedSize != 0));
+        s.openMarkets = _withMarket(s.openMarkets, m.id, tradedSize != 0);
         s.increasesRisk = PositionMath.increasesRisk(size, tradedSize);
         return SkipReason.None;
     }
@@ -250,15 +263,15 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
     /// equity ≥ MM after it, or must leave the account no less healthy than before.
     /// `m` is the traded market, already loaded.
     function _marginOk(Context memory ctx, MarketCache memory m, Side memory s) internal view returns (bool) {
-        int256 equity = s.account.balance;
+        int256 equity = s.balance;
         uint256 required;
-        if (s.account.openMarkets == 1 << m.id) {
+        if (s.openMarkets == 1 << m.id) {
             // The common case in a batch: the traded market is the account's only one.
             (int256 pnl, uint256 requirement) = _positionHealth(m, s.newPosition, s.increasesRisk);
             (equity, required) = (equity + pnl, requirement);
         } else {
             (equity, required) =
-                _health(ctx, s.id, equity, s.account.openMarkets, m.id, s.newPosition, s.increasesRisk);
+                _health(ctx, s.id, equity, s.openMarkets, m.id, s.newPosition, s.increasesRisk);
         }
         if (equity >= int256(required)) return true;
         if (s.increasesRisk) return false;
@@ -270,49 +283,80 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
 
     /// @dev Writes a side's account, position and order state to the slots `_openSide` and
     /// `_orderStateReason` read them from.
+    /// An order filled whole whose nonce is the account's floor is recorded by raising the floor by
+    /// one, in the account slot the fill writes anyway: every nonce below the floor was already done
+    /// or cancelled, so nothing else changes meaning. Any other order state (filled out of nonce
+    /// order, partially filled) goes to the nonce words, and `FLAG_NONCE_WORDS` says to read them.
     function _commitSide(Side memory s, Order memory o, uint64 size) internal {
         uint256 filled;
         unchecked {
             filled = s.filledBefore + size; // checked against the order's size already
         }
-        uint256 word = s.nonceWord;
+        uint64 nonce = o.nonce;
+        uint256 state; // to record in the nonce words; none if zero
         if (filled == o.size) {
-            // Fully filled: two bits in an allocated word instead of a new slot.
-            word = _withState(word, o.nonce, NONCE_DONE);
+            if (nonce == s.nonceFloor && nonce != type(uint64).max) s.nonceFloor = nonce + 1;
+            else state = NONCE_DONE;
             if (s.filledBefore != 0) delete _filled[o.trader][s.orderHash];
         } else {
-            if (s.filledBefore == 0) word = _withState(word, o.nonce, NONCE_PARTIAL);
+            if (s.filledBefore == 0) state = NONCE_PARTIAL;
             _filled[o.trader][s.orderHash] = filled;
         }
-        (uint256 accountSlot, uint256 positionSlot, uint256 nonceSlot) = (s.accountSlot, s.positionSlot, s.nonceSlot);
-        uint256 account = _packAccount(s.account);
+        if (state != 0) {
+            if (s.accountFlags & FLAG_NONCE_WORDS == 0) {
+                // Not read by `_orderStateReason`: the account's first state in the words.
+                uint256 slot = _nonceWordSlot(s.accountSlot, nonce / NONCES_PER_WORD);
+                uint256 current;
+                assembly ("memory-safe") {
+                    current := sload(slot)
+                }
+                (s.nonceSlot, s.nonceWord) = (slot, current);
+                s.accountFlags |= FLAG_NONCE_WORDS;
+            }
+            (uint256 nonceSlot, uint256 word) = (s.nonceSlot, _withState(s.nonceWord, nonce, state));
+            assembly ("memory-safe") {
+                sstore(nonceSlot, word)
+            }
+        }
+        (uint256 accountSlot, uint256 positionSlot) = (s.accountSlot, s.positionSlot);
+        uint256 account = _packAccount(s);
         Position position = s.newPosition;
         assembly ("memory-safe") {
             sstore(accountSlot, account)
             sstore(positionSlot, position)
-            sstore(nonceSlot, word) // unchanged if the order was already partially filled
         }
     }
 
-    /// @dev Writes an account as one packed word, without first reading the slot (as assigning the
-    /// memory struct does).
-    function _storeAccount(SubaccountId id, Account memory a) internal {
-        Account storage stored = _subaccounts[id].account;
-        uint256 packed = _packAccount(a);
+    /// @dev Writes a side's account as one packed word, without first reading the slot.
+    function _storeAccount(SubaccountId id, Side memory s) internal {
+        uint256 slot = _subaccountSlot(id);
+        uint256 packed = _packAccount(s);
         assembly ("memory-safe") {
-            sstore(stored.slot, packed)
+            sstore(slot, packed)
         }
     }
 
-    /// @dev Solidity's storage layout of `Account`: fields packed from the low-order bits.
-    function _packAccount(Account memory a) internal pure returns (uint256) {
-        return uint256(uint120(a.balance)) | (uint256(a.flags) << 120) | (uint256(a.openMarkets) << 128)
-            | (uint256(a.nonceFloor) << 192);
+    /// @dev Reads an account into a side's account fields.
+    function _loadAccount(SubaccountId id, Side memory s) internal view {
+        uint256 slot = _subaccountSlot(id);
+        uint256 packed;
+        assembly ("memory-safe") {
+            packed := sload(slot)
+        }
+        _unpackAccount(packed, s);
     }
 
-    /// @dev The inverse of `_packAccount`, into `a`: one read of the slot rather than one a field.
-    function _unpackAccount(uint256 packed, Account memory a) internal pure {
-        (a.balance, a.flags, a.openMarkets, a.nonceFloor) =
+    /// @dev Solidity's storage layout of `Account`, fields packed from the low-order bits, from a
+    /// side's whole-word copy. Every writer of `s.balance` has range-checked it; the cast re-checks.
+    /// The open-markets mask (market ids < 64), the flags and the floor (a uint64) fit their fields.
+    function _packAccount(Side memory s) internal pure returns (uint256) {
+        return uint256(uint120(SafeCast.toInt120(s.balance))) | (s.accountFlags << 120) | (s.openMarkets << 128)
+            | (s.nonceFloor << 192);
+    }
+
+    /// @dev The inverse of `_packAccount`: one read of the slot rather than one a field.
+    function _unpackAccount(uint256 packed, Side memory s) internal pure {
+        (s.balance, s.accountFlags, s.openMarkets, s.nonceFloor) =
             (int120(uint120(packed)), uint8(packed >> 120), uint64(packed >> 128), uint64(packed >> 192));
     }
 
@@ -501,9 +545,12 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         return SignatureChecker.isValidSignatureNow(signer, digest, raw);
     }
 
-    /// @dev Nonce n's state is bits 2 + 2·(n % 127) of word n / 127; bits 0–1 mark the word allocated.
-    function _nonceState(SubaccountId id, uint64 nonce) internal view returns (uint256) {
-        return _stateIn(_subaccounts[id].nonceWords[nonce / NONCES_PER_WORD], nonce);
+    /// @dev Is the order with this nonce done (filled whole or cancelled): below the floor, or so
+    /// marked in the nonce words.
+    function _nonceDone(SubaccountId id, uint64 nonce) internal view returns (bool) {
+        SubaccountStorage storage sub = _subaccounts[id];
+        if (nonce < sub.account.nonceFloor) return true;
+        return _stateIn(sub.nonceWords[nonce / NONCES_PER_WORD], nonce) == NONCE_DONE;
     }
 
     function _stateIn(uint256 word, uint64 nonce) internal pure returns (uint256) {
@@ -514,10 +561,13 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         return state >= NONCE_DONE ? NONCE_DONE : state; // partial (01) | done (10) reads as done
     }
 
+    /// @dev Nonce n's state is bits 2 + 2·(n % 127) of word n / 127; bits 0–1 mark the word allocated.
     function _setNonceState(SubaccountId id, uint64 nonce, uint256 state) internal {
-        mapping(uint256 => uint256) storage words = _subaccounts[id].nonceWords;
+        SubaccountStorage storage sub = _subaccounts[id];
+        uint8 flags = sub.account.flags;
+        if (flags & FLAG_NONCE_WORDS == 0) sub.account.flags = flags | FLAG_NONCE_WORDS;
         uint256 index = nonce / NONCES_PER_WORD;
-        words[index] = _withState(words[index], nonce, state);
+        sub.nonceWords[index] = _withState(sub.nonceWords[index], nonce, state);
     }
 
     /// @dev States only move forward (fresh → partial → done), so OR-ing the bits is enough.

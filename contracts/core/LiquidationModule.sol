@@ -125,7 +125,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         // SPEC §4: a stale index blocks liquidations in the market (and nothing else).
         if (!m.indexFresh) revert LiquidationStaleIndex(marketId);
         (int256 equity, uint256 mm) =
-            _health(ctx, account, v.account.balance, v.account.openMarkets, type(uint256).max, Position.wrap(0), false);
+            _health(ctx, account, v.balance, v.openMarkets, type(uint256).max, Position.wrap(0), false);
         if (equity >= int256(mm)) revert LiquidationNotLiquidatable(account, equity, mm);
         _authorize(account, bookFills.length != 0);
 
@@ -155,13 +155,13 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
 
         (uint256 fee, uint256 liquidatorFee) = _chargeFee(ctx, m, v, l);
         int256 badDebt = _takeBadDebt(v);
-        if (v.account.flags & FLAG_LIQUIDATABLE != 0) {
-            v.account.flags &= ~FLAG_LIQUIDATABLE;
+        if (v.accountFlags & FLAG_LIQUIDATABLE != 0) {
+            v.accountFlags &= ~FLAG_LIQUIDATABLE;
             delete _liquidatableSince[account];
         }
         // The liquidated account is written once, before anyone else is credited (the liquidator's
         // subaccount may be the same one).
-        _storeAccount(account, v.account);
+        _storeAccount(account, v);
         _subaccounts[account].positions[marketId] = v.position;
         _payOut(m, l, fee, liquidatorFee, badDebt);
         _writeMarket(m);
@@ -202,7 +202,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         uint256 absSize = FixedPoint.abs(v.position.size());
         if (equity < int256(FixedPoint.mulRateDown(mm, _fullLiquidationRatio))) return absSize;
         (, uint256 im) =
-            _health(ctx, v.id, v.account.balance, v.account.openMarkets, type(uint256).max, Position.wrap(0), true);
+            _health(ctx, v.id, v.balance, v.openMarkets, type(uint256).max, Position.wrap(0), true);
         uint256 notional = ContractMath.notional(m.cfg.kind, m.cfg.multiplier, v.position.size(), m.mark, m.unit);
         return LiquidationMath.partialCloseSize(
             absSize, m.cfg.lotSize, uint256(int256(im) - equity), notional, m.cfg.imRate, _feeRate
@@ -468,19 +468,19 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
             ContractMath.notional(m.cfg.kind, m.cfg.multiplier, int256(l.target), m.mark, m.unit), _feeRate
         );
         (int256 equity,) =
-            _health(ctx, v.id, v.account.balance, v.account.openMarkets, type(uint256).max, Position.wrap(0), false);
+            _health(ctx, v.id, v.balance, v.openMarkets, type(uint256).max, Position.wrap(0), false);
         if (equity < int256(fee)) fee = equity > 0 ? uint256(equity) : 0;
         liquidatorFee = FixedPoint.mulRateDown(fee, _liquidatorShare);
-        v.account.balance = SafeCast.toInt120(int256(v.account.balance) - int256(fee));
+        v.balance = SafeCast.toInt120(v.balance - int256(fee));
     }
 
     /// @dev INV-4: an account left without positions and with a negative balance is made whole by
     /// the insurance vault, whose subaccount bears the loss (its LPs' shares lose value). Returns the
     /// (negative) debt moved, zero if none.
     function _takeBadDebt(Side memory v) private pure returns (int256 debt) {
-        if (v.account.openMarkets != 0 || v.account.balance >= 0) return 0;
-        debt = v.account.balance;
-        v.account.balance = 0;
+        if (v.openMarkets != 0 || v.balance >= 0) return 0;
+        debt = v.balance;
+        v.balance = 0;
     }
 
     /// @dev Credits the liquidator its share of the fee, and the insurance vault the rest with the maker
@@ -509,7 +509,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
     function _party(SubaccountId id, uint256 marketId, int256 delta) private view returns (Side memory s) {
         s.id = id;
         s.delta = delta;
-        s.account = _subaccounts[id].account;
+        _loadAccount(id, s);
         s.position = _subaccounts[id].positions[marketId];
     }
 
@@ -525,7 +525,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
     }
 
     function _commitParty(Side memory s, uint256 marketId) private {
-        _storeAccount(s.id, s.account);
+        _storeAccount(s.id, s);
         _subaccounts[s.id].positions[marketId] = s.newPosition;
     }
 }

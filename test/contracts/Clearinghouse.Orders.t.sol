@@ -231,6 +231,89 @@ contract ClearinghouseOrdersTest is ClearinghouseTestBase {
         _expectSkipped(_fill(1, m, ALICE_PK, t, BOB_PK), m, t, true, SkipReason.Cancelled, XBTUSD);
     }
 
+    // ================================================================== the nonce floor as order state
+
+    function _floor(address who) internal view returns (uint64 floor_) {
+        (,, floor_) = clearinghouse.account(_sub(who, USD));
+    }
+
+    /// An order filled whole at its account's nonce floor is recorded by raising the floor by one.
+    function test_fill_inNonceOrderRaisesTheFloor() public {
+        (Order memory m, Order memory t) = _aliceSellsToBob(10, 0);
+        _settle(_fill(10, m, ALICE_PK, t, BOB_PK));
+        assertEq(_floor(alice), 1, "alice's floor");
+        assertEq(_floor(bob), 1, "bob's floor");
+        (m, t) = _aliceSellsToBob(10, 1);
+        _settle(_fill(10, m, ALICE_PK, t, BOB_PK));
+        assertEq(_floor(alice), 2, "alice's floor, again");
+        assertTrue(clearinghouse.isNonceUsed(_sub(alice, USD), 1), "nonce 1 used");
+        assertFalse(clearinghouse.isNonceUsed(_sub(alice, USD), 2), "nonce 2 free");
+        _expectSkipped(_fill(10, m, ALICE_PK, t, BOB_PK), m, t, true, SkipReason.Cancelled, XBTUSD);
+        assertEq(_size(alice, USD, BTCUSD), -20, "two fills applied");
+    }
+
+    /// Out of nonce order the floor waits and the nonce words keep the state; once the floor catches
+    /// up, both records still stop replays.
+    function test_fill_outOfNonceOrderIsKeptInTheNonceWords() public {
+        SubaccountId id = _sub(alice, USD);
+        (Order memory m1, Order memory t1) = _aliceSellsToBob(10, 1);
+        _settle(_fill(10, m1, ALICE_PK, t1, BOB_PK));
+        assertEq(_floor(alice), 0, "the floor waits for nonce 0");
+        assertTrue(clearinghouse.isNonceUsed(id, 1), "nonce 1 used");
+        assertFalse(clearinghouse.isNonceUsed(id, 0), "nonce 0 free");
+
+        (Order memory m0, Order memory t0) = _aliceSellsToBob(10, 0);
+        _settle(_fill(10, m0, ALICE_PK, t0, BOB_PK));
+        assertEq(_floor(alice), 1, "nonce 0 raised the floor");
+        assertTrue(clearinghouse.isNonceUsed(id, 1), "nonce 1 still used");
+        _expectSkipped(_fill(10, m1, ALICE_PK, t1, BOB_PK), m1, t1, true, SkipReason.Cancelled, XBTUSD);
+        _expectSkipped(_fill(10, m0, ALICE_PK, t0, BOB_PK), m0, t0, true, SkipReason.Cancelled, XBTUSD);
+
+        // Nonce 2 is above the floor and the account now keeps nonce words: it fills and is recorded there.
+        (Order memory m2, Order memory t2) = _aliceSellsToBob(10, 2);
+        _settle(_fill(10, m2, ALICE_PK, t2, BOB_PK));
+        assertTrue(clearinghouse.isNonceUsed(id, 2), "nonce 2 used");
+        _expectSkipped(_fill(10, m2, ALICE_PK, t2, BOB_PK), m2, t2, true, SkipReason.Cancelled, XBTUSD);
+        assertEq(_size(alice, USD, BTCUSD), -30, "three fills applied");
+    }
+
+    function test_fill_partialThenWholeAtTheFloorRaisesItAndReleasesTheSlot() public {
+        Order memory m = _order(alice, BTCUSD, false, 10, P, 0);
+        Order memory t = _order(bob, BTCUSD, true, 100, P, 0);
+        _settle(_fill(4, m, ALICE_PK, t, BOB_PK));
+        assertEq(_floor(alice), 0, "partially filled: the floor stays");
+        assertEq(clearinghouse.filledAmount(alice, _hash(m)), 4, "maker 4");
+        _settle(_fill(6, m, ALICE_PK, t, BOB_PK));
+        assertEq(_floor(alice), 1, "filled whole: the floor moves past it");
+        assertEq(_floor(bob), 0, "the taker's order is still open");
+        assertEq(clearinghouse.filledAmount(alice, _hash(m)), 0, "slot released");
+        _expectSkipped(_fill(1, m, ALICE_PK, t, BOB_PK), m, t, true, SkipReason.Cancelled, XBTUSD);
+    }
+
+    function test_cancelNonces_aboveTheFloorOutlivesFillsBelowIt() public {
+        uint64[] memory nonces = new uint64[](1);
+        nonces[0] = 1;
+        vm.prank(alice);
+        clearinghouse.cancelNonces(USD, 0, nonces);
+        (Order memory m0, Order memory t0) = _aliceSellsToBob(10, 0);
+        _settle(_fill(10, m0, ALICE_PK, t0, BOB_PK));
+        assertEq(_floor(alice), 1, "nonce 0 raised the floor to the cancelled nonce");
+        (Order memory m1, Order memory t1) = _aliceSellsToBob(10, 1);
+        _expectSkipped(_fill(10, m1, ALICE_PK, t1, BOB_PK), m1, t1, true, SkipReason.Cancelled, XBTUSD);
+    }
+
+    /// The floor is a uint64: an order at the last nonce cannot raise it and is kept in the nonce words.
+    function test_fill_atTheLastNonceIsKeptInTheNonceWords() public {
+        uint64 last = type(uint64).max;
+        vm.prank(alice);
+        clearinghouse.raiseNonceFloor(USD, 0, last);
+        (Order memory m, Order memory t) = _aliceSellsToBob(10, last);
+        _settle(_fill(10, m, ALICE_PK, t, BOB_PK));
+        assertEq(_floor(alice), last, "the floor stays at the last nonce");
+        assertTrue(clearinghouse.isNonceUsed(_sub(alice, USD), last), "last nonce used");
+        _expectSkipped(_fill(10, m, ALICE_PK, t, BOB_PK), m, t, true, SkipReason.Cancelled, XBTUSD);
+    }
+
     function test_fill_takerOverfillIsBlamedOnTheTaker() public {
         Order memory m = _order(alice, BTCUSD, false, 100, P, 1);
         Order memory t = _order(bob, BTCUSD, true, 5, P, 1);

@@ -664,7 +664,10 @@ contract LucentHandler is LucentFixture {
     function _fill(OrderRec storage r, uint64 size) internal {
         r.filled += size;
         if (r.filled > r.o.size) _violate(V_INV7, "an order filled beyond its size");
-        if (r.filled == r.o.size) _modelNonceUsed[r.sub][r.o.nonce] = true;
+        if (r.filled != r.o.size) return;
+        _modelNonceUsed[r.sub][r.o.nonce] = true;
+        // Filled whole at the floor: the contract records it by raising the floor past it.
+        if (r.o.nonce == _modelFloor[r.sub] && r.o.nonce != type(uint64).max) _modelFloor[r.sub] = r.o.nonce + 1;
     }
 
     /// @dev The model's prediction, in the contract's order of checks: terms, signatures, order state,
