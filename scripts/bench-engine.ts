@@ -284,6 +284,12 @@ function percentile(sorted: Float64Array, q: number): number {
  * reads, for half the time still to go (at least ~0.05 µs): ~8 reads an order rather than ~40, and a
  * scavenge every second or so instead of four times a second. The spin rate is re-measured on every
  * chunk, since JIT tiers and frequency scaling change it; an order that starts late still counts it.
+ *
+ * Even so the clock leaves ~270 bytes an order (the engine itself allocates nothing: the throughput
+ * phase's 2.5M steps trigger no collection), which is five scavenges of 0.6–1.4 ms in a 3-s window with
+ * V8's default young generation. `npm run bench:engine` therefore starts Node with 128 MB semi-spaces
+ * (`--min-semi-space-size=128 --max-semi-space-size=128`), room for the whole window after the full
+ * collection before it: the window then holds no collection at all (checked with `--trace-gc`).
  */
 let spinSink = 0;
 let spinsPerMicro = calibrateSpin();
@@ -473,6 +479,7 @@ const result = {
     cores: cpus().length,
     loadAverage1m: Math.round(loadavg()[0]! * 100) / 100,
     thread: "one JS thread (main)",
+    nodeFlags: process.execArgv.filter((flag) => flag.startsWith("--") && !flag.startsWith("--import")),
   },
 };
 mkdirSync("bench/results", { recursive: true });
