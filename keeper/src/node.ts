@@ -384,23 +384,13 @@ export async function restoreOpenOrders(
   const expired = journal.expireOrders(Math.floor(Date.now() / 1000));
   const open = journal.openOrders();
   const collateralOf = new Map(markets.map((m) => [m.id, m.collateral.index]));
-  const floors = new Map<Hex, Promise<bigint>>();
-  const floorOf = (id: Hex) => {
-    let p = floors.get(id);
-    if (p === undefined) {
-      p = chain.publicClient
-        .readContract({ address: clearinghouse, abi: clearinghouseAbi, functionName: "account", args: [id] })
-        .then(([, , floor]) => BigInt(floor));
-      floors.set(id, p);
-    }
-    return p;
-  };
   type Verdict = { order: JournaledOrder; chainFilled: bigint; dead: "cancelled" | "used" | undefined };
   const check = async (o: JournaledOrder): Promise<Verdict> => {
     const collateral = collateralOf.get(o.order.market);
     if (collateral === undefined) return { order: o, chainFilled: 0n, dead: "cancelled" };
     const id = subaccountId({ owner: o.order.trader, collateral, index: o.order.subaccount });
-    const [filled, used, floor] = await Promise.all([
+    // `isNonceUsed` covers the nonce floor too: raised by the trader, or past an order filled whole at it.
+    const [filled, used] = await Promise.all([
       chain.publicClient.readContract({
         address: clearinghouse,
         abi: clearinghouseAbi,
@@ -413,9 +403,8 @@ export async function restoreOpenOrders(
         functionName: "isNonceUsed",
         args: [id, o.order.nonce],
       }),
-      floorOf(id),
     ]);
-    if (filled === maxUint256 || o.order.nonce < floor) return { order: o, chainFilled: 0n, dead: "cancelled" };
+    if (filled === maxUint256) return { order: o, chainFilled: 0n, dead: "cancelled" };
     // A used nonce: filled or cancelled on chain, unless it is this keeper's own batch in flight.
     if (used && o.pendingFill === 0n) return { order: o, chainFilled: 0n, dead: "used" };
     return { order: o, chainFilled: filled, dead: undefined };
