@@ -11,6 +11,7 @@ import {InsuranceFlowReason} from "../types/Risk.sol";
 import {IMarketRegistry} from "../interfaces/IMarketRegistry.sol";
 import {IKeeperRegistry} from "../interfaces/IKeeperRegistry.sol";
 import {IIndexOracle} from "../interfaces/IIndexOracle.sol";
+import {ILiquidation} from "../interfaces/ILiquidation.sol";
 import {SubaccountId, SubaccountIdLib} from "../types/Ids.sol";
 import {Position, PositionLib} from "../types/Position.sol";
 import {MarketConfig, Collateral} from "../types/Market.sol";
@@ -89,6 +90,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         // Allocate the first nonce word now, so the account's first fills write a warm slot.
         if (_subaccounts[id].nonceWords[0] == 0) _subaccounts[id].nonceWords[0] = WORD_ALLOCATED;
         emit Deposited(id, msg.sender, amount);
+        if (a.flags & FLAG_LIQUIDATABLE != 0) _clearIfHealthy(id);
     }
 
     /// @inheritdoc IClearinghouse
@@ -116,6 +118,15 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         b.balance = int120(balance);
         if (_subaccounts[to].nonceWords[0] == 0) _subaccounts[to].nonceWords[0] = WORD_ALLOCATED;
         emit Transferred(from, to, amount);
+        if (b.flags & FLAG_LIQUIDATABLE != 0) _clearIfHealthy(to);
+    }
+
+    /// @dev Money into a flagged account ends its grace period if it restored maintenance margin:
+    /// otherwise a stale flag would let anyone liquidate it the moment it next falls below. Through
+    /// the module's `clearLiquidatable`, which reverts while the account is still below: caught, as is
+    /// any failure of the health check, because nothing may stop money going in.
+    function _clearIfHealthy(SubaccountId id) private {
+        try ILiquidation(address(this)).clearLiquidatable(id) {} catch {}
     }
 
     function _debitFreeCollateral(SubaccountId id, uint256 amount) private {

@@ -619,6 +619,26 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         return SubaccountIdLib.from(vault, uint8(collateral), 0);
     }
 
+    /// @dev An account's equity and maintenance margin at the mark: the liquidation condition.
+    function _maintenanceHealth(SubaccountId id) internal view returns (int256 equity, uint256 mm) {
+        Account memory a = _subaccounts[id].account;
+        return _health(_newMarketsContext(), id, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0), false);
+    }
+
+    /// @dev Ends a flagged account's grace period (the caller checked it is at or above maintenance).
+    function _clearLiquidatable(SubaccountId id) internal {
+        Account storage a = _subaccounts[id].account;
+        uint8 flags = a.flags;
+        if (flags & FLAG_LIQUIDATABLE == 0) return;
+        a.flags = flags & ~FLAG_LIQUIDATABLE;
+        delete _liquidatableSince[id];
+        emit LiquidatableCleared(id);
+    }
+
+    /// @dev An empty context: its market cache grows to the markets the transaction meets (listed
+    /// ones, as positions only exist in those), and it accumulates no batch fees.
+    function _newMarketsContext() internal pure returns (Context memory ctx) {}
+
     function _credit(SubaccountId id, int256 amount) internal {
         Account storage a = _subaccounts[id].account;
         a.balance = SafeCast.toInt120(int256(a.balance) + amount);

@@ -92,16 +92,21 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
 
     /// @inheritdoc ILiquidation
     function flagLiquidatable(SubaccountId account) external onlyDelegated {
-        Context memory ctx = _newMarketsContext();
-        Account memory a = _subaccounts[account].account;
-        (int256 equity, uint256 mm) =
-            _health(ctx, account, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0), false);
+        (int256 equity, uint256 mm) = _maintenanceHealth(account);
+        Account storage a = _subaccounts[account].account;
         if (a.openMarkets == 0 || equity >= int256(mm)) revert LiquidationNotLiquidatable(account, equity, mm);
         if (_liquidatableSince[account] == 0) {
             _liquidatableSince[account] = block.timestamp;
-            _subaccounts[account].account.flags = a.flags | FLAG_LIQUIDATABLE;
+            a.flags |= FLAG_LIQUIDATABLE;
             emit LiquidatableFlagged(account, block.timestamp);
         }
+    }
+
+    /// @inheritdoc ILiquidation
+    function clearLiquidatable(SubaccountId account) external onlyDelegated {
+        (int256 equity, uint256 mm) = _maintenanceHealth(account);
+        if (equity < int256(mm)) revert LiquidationStillLiquidatable(account, equity, mm);
+        _clearLiquidatable(account);
     }
 
     /// @inheritdoc ILiquidation
@@ -501,10 +506,6 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
     }
 
     // =================================================================== parties
-
-    /// @dev An empty context: its market cache grows to the markets the transaction meets (listed
-    /// ones, as positions only exist in those), and a liquidation accumulates no batch fees.
-    function _newMarketsContext() private pure returns (Context memory ctx) {}
 
     function _party(SubaccountId id, uint256 marketId, int256 delta) private view returns (Side memory s) {
         s.id = id;

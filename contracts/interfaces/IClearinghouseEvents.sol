@@ -36,6 +36,10 @@ interface IClearinghouseEvents {
     event OrderCancelled(address indexed trader, bytes32 indexed orderHash);
     event NonceCancelled(SubaccountId indexed account, uint64 nonce);
     event NonceFloorRaised(SubaccountId indexed account, uint64 nonceFloor);
+    /// @notice `account` is back at or above maintenance margin and its grace period (SPEC §0.5, started
+    /// by `ILiquidation.flagLiquidatable`) is over: a later fall below starts a new one. Emitted by
+    /// `clearLiquidatable`, and by a deposit or transfer that restores the account's margin.
+    event LiquidatableCleared(SubaccountId indexed account);
     /// @notice An immediate-or-cancel order was partially filled in a batch; its remainder is cancelled
     /// at the end of that batch, so no keeper can fill it later.
     event IocRemainderCancelled(SubaccountId indexed account, uint64 nonce);

@@ -19,6 +19,8 @@ interface ILiquidation {
     error LiquidationNotKeeper(address caller);
     /// @notice Without a keeper, an account may be liquidated only `gracePeriod` after it was flagged.
     error LiquidationGracePeriod(SubaccountId account, uint256 readyAt);
+    /// @notice The account is still below maintenance margin: its grace period cannot be cleared.
+    error LiquidationStillLiquidatable(SubaccountId account, int256 equity, uint256 maintenanceMargin);
     /// @notice A book fill the keeper should not have submitted (wrong market or side, a fill
     /// against the liquidated account itself).
     error LiquidationInvalidBookFill(uint256 fillIndex);
@@ -88,6 +90,12 @@ interface ILiquidation {
     // ---------------------------------------------------------------- actions
     /// @notice Records that `account` is below maintenance margin now, starting its grace period.
     function flagLiquidatable(SubaccountId account) external;
+
+    /// @notice Ends `account`'s grace period once it is back at or above maintenance margin (after the
+    /// price recovered or the position shrank), so that a later fall below gives keepers a full grace
+    /// period again instead of letting anyone liquidate it at once. Anyone may call it; a deposit or
+    /// transfer into the account that restores its margin does the same. No-op if it is not flagged.
+    function clearLiquidatable(SubaccountId account) external;
 
     /// @notice Liquidates `account`'s position in `marketId` through the waterfall (SPEC §6), in one call.
     /// @param bookFills `size:uint64 | maker order` (OrderCodec) repeated: resting orders that take the

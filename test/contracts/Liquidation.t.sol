@@ -371,6 +371,81 @@ contract LiquidationTest is ClearinghouseTestBase {
         liquidation.flagLiquidatable(victimId);
     }
 
+    // ------------------------------------------------------------------ the grace period ends
+
+    /// @dev Flags the victim below maintenance at `price`; returns what restores its maintenance margin.
+    function _flagVictimAt(uint256 price) internal returns (uint256 shortfall) {
+        _crash(price);
+        vm.prank(erin);
+        liquidation.flagLiquidatable(victimId);
+        (int256 equity,, uint256 mm,) = clearinghouse.accountHealth(victimId);
+        shortfall = uint256(int256(mm) - equity);
+    }
+
+    function test_deposit_thatRestoresMaintenanceEndsTheGracePeriod() public {
+        uint256 shortfall = _flagVictimAt(93_500e18);
+        usd.mint(victim, shortfall + 1e6);
+        vm.expectEmit(true, false, false, false, address(clearinghouse));
+        emit IClearinghouseEvents.LiquidatableCleared(victimId);
+        vm.prank(victim);
+        clearinghouse.deposit(USD, 0, shortfall + 1e6);
+        assertEq(liquidation.liquidatableSince(victimId), 0, "grace period over");
+
+        // A later fall below maintenance gives keepers a new grace period: nobody else may act at once.
+        _crash(85_000e18);
+        (int256 equity,, uint256 mm,) = clearinghouse.accountHealth(victimId);
+        assertLt(equity, int256(mm), "below maintenance again");
+        vm.prank(erin);
+        vm.expectRevert(abi.encodeWithSelector(ILiquidation.LiquidationGracePeriod.selector, victimId, 0));
+        liquidation.liquidate(victimId, BTCUSD, "", _none(), _noSizes());
+    }
+
+    function test_deposit_thatLeavesItBelowMaintenanceKeepsTheFlag() public {
+        uint256 shortfall = _flagVictimAt(93_500e18);
+        uint256 since = liquidation.liquidatableSince(victimId);
+        usd.mint(victim, shortfall - 1);
+        vm.prank(victim);
+        clearinghouse.deposit(USD, 0, shortfall - 1);
+        assertEq(liquidation.liquidatableSince(victimId), since, "still flagged");
+        vm.prank(erin);
+        vm.expectRevert(abi.encodeWithSelector(ILiquidation.LiquidationGracePeriod.selector, victimId, since + 60));
+        liquidation.liquidate(victimId, BTCUSD, "", _none(), _noSizes());
+    }
+
+    function test_transfer_intoAFlaggedSubaccountThatRestoresItEndsTheGracePeriod() public {
+        uint256 shortfall = _flagVictimAt(93_500e18);
+        usd.mint(victim, shortfall + 1e6);
+        vm.startPrank(victim);
+        clearinghouse.deposit(USD, 1, shortfall + 1e6);
+        vm.expectEmit(true, false, false, false, address(clearinghouse));
+        emit IClearinghouseEvents.LiquidatableCleared(victimId);
+        clearinghouse.transfer(USD, 1, 0, shortfall + 1e6);
+        vm.stopPrank();
+        assertEq(liquidation.liquidatableSince(victimId), 0, "grace period over");
+    }
+
+    function test_clearLiquidatable_byAnyoneOnceThePriceRecovers() public {
+        _flagVictimAt(93_500e18);
+        _crash(BTC_PRICE);
+        vm.expectEmit(true, false, false, false, address(clearinghouse));
+        emit IClearinghouseEvents.LiquidatableCleared(victimId);
+        vm.prank(erin);
+        liquidation.clearLiquidatable(victimId);
+        assertEq(liquidation.liquidatableSince(victimId), 0, "grace period over");
+    }
+
+    function test_clearLiquidatable_revertsWhileBelowMaintenance() public {
+        _flagVictimAt(93_500e18);
+        uint256 since = liquidation.liquidatableSince(victimId);
+        (int256 equity,, uint256 mm,) = clearinghouse.accountHealth(victimId);
+        vm.prank(victim);
+        vm.expectRevert(
+            abi.encodeWithSelector(ILiquidation.LiquidationStillLiquidatable.selector, victimId, equity, mm)
+        );
+        liquidation.clearLiquidatable(victimId);
+        assertEq(liquidation.liquidatableSince(victimId), since, "still flagged");
+    }
+
     // ------------------------------------------------------------------ 2. the backstop
 
     /// @dev Without the book, a partial liquidation becomes a full one: a close at the bankruptcy

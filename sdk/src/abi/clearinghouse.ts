@@ -164,6 +164,12 @@ export const clearinghouseAbi = [
   },
   {
     anonymous: false,
+    inputs: [{ indexed: true, internalType: "SubaccountId", name: "account", type: "bytes32" }],
+    name: "LiquidatableCleared",
+    type: "event",
+  },
+  {
+    anonymous: false,
     inputs: [
       { indexed: true, internalType: "uint8", name: "marketId", type: "uint8" },
       { indexed: false, internalType: "uint256", name: "indexPrice", type: "uint256" },
@@ -540,6 +546,15 @@ export const clearinghouseAbi = [
     type: "error",
   },
   {
+    inputs: [
+      { internalType: "SubaccountId", name: "account", type: "bytes32" },
+      { internalType: "int256", name: "equity", type: "int256" },
+      { internalType: "uint256", name: "maintenanceMargin", type: "uint256" },
+    ],
+    name: "LiquidationStillLiquidatable",
+    type: "error",
+  },
+  {
     anonymous: false,
     inputs: [
       { indexed: true, internalType: "SubaccountId", name: "account", type: "bytes32" },
@@ -606,6 +621,13 @@ export const clearinghouseAbi = [
     ],
     name: "Liquidated",
     type: "event",
+  },
+  {
+    inputs: [{ internalType: "SubaccountId", name: "account", type: "bytes32" }],
+    name: "clearLiquidatable",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
   },
   {
     inputs: [{ internalType: "SubaccountId", name: "account", type: "bytes32" }],

@@ -358,6 +358,15 @@ export const lucentErrorsAbi = [
   },
   {
     inputs: [
+      { internalType: "SubaccountId", name: "account", type: "bytes32" },
+      { internalType: "int256", name: "equity", type: "int256" },
+      { internalType: "uint256", name: "maintenanceMargin", type: "uint256" },
+    ],
+    name: "LiquidationStillLiquidatable",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "address", name: "token", type: "address" },
       { internalType: "uint8", name: "decimals", type: "uint8" },
     ],
