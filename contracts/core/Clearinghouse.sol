@@ -87,8 +87,6 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         int256 balance = int256(a.balance) + int256(amount);
         if (balance > type(int120).max) revert ClearinghouseBalanceOverflow(id);
         a.balance = int120(balance);
-        // Allocate the first nonce word now, so the account's first fills write a warm slot.
-        if (_subaccounts[id].nonceWords[0] == 0) _subaccounts[id].nonceWords[0] = WORD_ALLOCATED;
         emit Deposited(id, msg.sender, amount);
         if (a.flags & FLAG_LIQUIDATABLE != 0) _clearIfHealthy(id);
     }
@@ -116,7 +114,6 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         int256 balance = int256(b.balance) + int256(amount);
         if (balance > type(int120).max) revert ClearinghouseBalanceOverflow(to);
         b.balance = int120(balance);
-        if (_subaccounts[to].nonceWords[0] == 0) _subaccounts[to].nonceWords[0] = WORD_ALLOCATED;
         emit Transferred(from, to, amount);
         if (b.flags & FLAG_LIQUIDATABLE != 0) _clearIfHealthy(to);
     }

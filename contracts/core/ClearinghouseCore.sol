@@ -36,8 +36,8 @@ import {OrderCodec} from "../libraries/OrderCodec.sol";
 ///   slot; any other order state is two bits in the subaccount's nonce bitmap (fresh, partially
 ///   filled, done), read only once the account has some (`FLAG_NONCE_WORDS`). Only a partially
 ///   filled order (or one cancelled by hash, which marks it partial) has a `filled` slot, and only
-///   such an order's slot is read. Bits 0–1 of every bitmap word mark it allocated, and a first
-///   deposit allocates word 0, so a fill never pays for a fresh slot there;
+///   such an order's slot is read. Bits 0–1 of a written bitmap word mark it allocated, so it
+///   never returns to zero and a later state in it costs a warm write, not a new slot;
 /// - markets touched by a batch are cached in memory and their funding state written once a batch.
 abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyGuardTransient {
     struct Account {
