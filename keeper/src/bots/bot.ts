@@ -24,9 +24,10 @@ export interface BotHealth {
 }
 
 /**
- * The loop of a bot that polls: `iterate` every `intervalMs` until stopped, one at a time. An iteration
- * that throws keeps its error for /health and the loop goes on; the bot calls `beat()` when one ends
- * well, and `health()` says whether that was recent enough.
+ * The loop of a bot that polls: `iterate` every `intervalMs` until stopped, one at a time, the first
+ * at once. An iteration that throws keeps its error for /health (and goes to `onError`) and the loop
+ * goes on; the bot calls `beat()` when one ends well, and `health()` says whether that was recent
+ * enough. Every polling bot (liquidator, market watcher, price feeder, market maker) runs on one.
  */
 export class PollingLoop {
   private timer: NodeJS.Timeout | undefined;
@@ -41,8 +42,14 @@ export class PollingLoop {
       intervalMs: number;
       staleAfterMs: number;
       now: () => number;
+      onError?: (error: unknown) => void;
     },
   ) {}
+
+  /** True before `start` and once `stop` was called: an iteration may cut its work short. */
+  get stopping(): boolean {
+    return this.stopped;
+  }
 
   start(): void {
     if (!this.stopped) return;
@@ -52,9 +59,7 @@ export class PollingLoop {
       this.running = this.o
         .iterate()
         .then(() => undefined)
-        .catch((error: unknown) => {
-          this.lastError = error instanceof Error ? error.message : String(error);
-        });
+        .catch((error: unknown) => this.fail(error));
       await this.running;
       if (!this.stopped) this.timer = setTimeout(() => void loop(), this.o.intervalMs);
     };
@@ -72,6 +77,12 @@ export class PollingLoop {
   beat(): void {
     this.lastHeartbeat = this.o.now();
     this.lastError = undefined;
+  }
+
+  /** An iteration (or work the bot does outside the loop) failed: kept for /health until the next beat. */
+  fail(error: unknown): void {
+    this.lastError = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    this.o.onError?.(error);
   }
 
   health(): BotHealth {

@@ -20,7 +20,7 @@ import {
   type Order,
 } from "../../../sdk/src/index.js";
 import { orderToWire } from "../api/schema.js";
-import type { Bot, BotHealth } from "./bot.js";
+import { PollingLoop, type Bot, type BotHealth } from "./bot.js";
 
 const ZERO: Address = "0x0000000000000000000000000000000000000000";
 
@@ -72,11 +72,7 @@ export class MarketMaker implements Bot {
   private readonly now: () => number;
   private readonly quotes = new Map<number, Quotes>();
   private nonce: bigint;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
-  private lastHeartbeat: number | null = null;
-  private lastError: string | undefined;
+  private readonly loop: PollingLoop;
   private sentThisSecond = 0;
   private second = 0;
   /** Orders accepted, rejected and cancels sent since start. */
@@ -87,31 +83,26 @@ export class MarketMaker implements Bot {
     this.now = options.now ?? Date.now;
     // Nonces are single-use per subaccount: start from the clock so a restarted maker never reuses one.
     this.nonce = BigInt(this.now()) * 1_000n;
+    const intervalMs = options.intervalMs ?? 2_000;
+    this.loop = new PollingLoop({
+      iterate: () => this.refresh(),
+      intervalMs,
+      staleAfterMs: Math.max(5 * intervalMs, 30_000),
+      now: this.now,
+      ...(options.onError === undefined ? {} : { onError: options.onError }),
+    });
   }
 
   async init(): Promise<void> {}
 
   async start(): Promise<void> {
-    if (!this.stopped) return;
-    this.stopped = false;
-    const loop = async () => {
-      if (this.stopped) return;
-      this.running = this.refresh().catch((error: unknown) => {
-        this.lastError = error instanceof Error ? error.message : String(error);
-        this.o.onError?.(error);
-      });
-      await this.running;
-      if (!this.stopped) this.timer = setTimeout(() => void loop(), this.o.intervalMs ?? 2_000);
-    };
-    void loop();
+    this.loop.start();
   }
 
   /** Stops the loop and cancels the resting quotes (best effort). */
   async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    if (this.loop.stopping) return;
+    await this.loop.stop();
     for (const [market, q] of this.quotes) {
       await this.cancelAll(q.hashes).catch(() => undefined);
       this.quotes.delete(market);
@@ -119,17 +110,14 @@ export class MarketMaker implements Bot {
   }
 
   healthCheck(): BotHealth {
-    const last = this.lastHeartbeat;
-    const healthy = last !== null && this.now() - last <= Math.max(5 * (this.o.intervalMs ?? 2_000), 30_000);
-    return this.lastError === undefined
-      ? { healthy, lastHeartbeatMs: last }
-      : { healthy, lastHeartbeatMs: last, detail: this.lastError };
+    return this.loop.health();
   }
 
   /** One pass: re-quote each market whose index moved or whose quotes aged. */
   async refresh(): Promise<void> {
     for (const market of this.o.markets) {
-      if (this.stopped && this.lastHeartbeat !== null) return;
+      // Stopping cuts a pass short, but not the first: a maker must have quoted once to be healthy.
+      if (this.loop.stopping && this.loop.health().lastHeartbeatMs !== null) return;
       const state = await getMarketState(this.o.lucent, { marketId: market.id, market });
       if (state.indexPrice === 0n || !state.indexFresh) continue;
       const q = this.quotes.get(market.id);
@@ -142,8 +130,7 @@ export class MarketMaker implements Bot {
       this.quotes.set(market.id, await this.quote(market, state.indexPrice));
       this.stats.refreshes++;
     }
-    this.lastHeartbeat = this.now();
-    this.lastError = undefined;
+    this.loop.beat();
   }
 
   /** The prices it would quote around `index` (bids best first, asks best first). */

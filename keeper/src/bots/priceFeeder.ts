@@ -21,7 +21,7 @@ import {
 } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { getMarketState, type LucentClient, type Market } from "../../../sdk/src/index.js";
-import type { Bot, BotHealth } from "./bot.js";
+import { PollingLoop, type Bot, type BotHealth } from "./bot.js";
 import { prng } from "../risk/synthetic.js";
 
 const medianOracleAbi = parseAbi(["function report(uint256 price)"]);
@@ -113,11 +113,8 @@ export class PriceFeeder implements Bot {
   private readonly jitter = prng(7);
   private readonly now: () => number;
   private startedAt = 0;
-  private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
-  private stopped = true;
-  private lastHeartbeat: number | null = null;
-  private lastError: string | undefined;
+  private readonly loop: PollingLoop;
   /** The last prices the path asked for, per feed. */
   readonly last = new Map<string, bigint>();
 
@@ -127,6 +124,15 @@ export class PriceFeeder implements Bot {
     const transport = http(options.rpcUrl);
     this.wallets = options.reporters.map((account) => createWalletClient({ account, chain: options.chain, transport }));
     this.reader = createPublicClient({ chain: options.chain, transport });
+    const intervalMs = options.intervalMs ?? 10_000;
+    this.loop = new PollingLoop({
+      // reportRound records its own failure (external callers of reportNow meet it too).
+      iterate: () => this.reportNow().catch(() => undefined),
+      intervalMs,
+      staleAfterMs: Math.max(3 * intervalMs, 30_000),
+      now: this.now,
+      ...(options.onError === undefined ? {} : { onError: options.onError }),
+    });
   }
 
   async init(): Promise<void> {
@@ -134,32 +140,17 @@ export class PriceFeeder implements Bot {
   }
 
   async start(): Promise<void> {
-    if (!this.stopped) return;
     if (this.startedAt === 0) this.startedAt = this.now();
-    this.stopped = false;
-    const loop = () => {
-      if (this.stopped) return;
-      void this.reportNow()
-        .catch(() => undefined)
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(loop, this.o.intervalMs ?? 10_000);
-        });
-    };
-    loop(); // the first round now, so /health sees a heartbeat from the start
+    this.loop.start(); // the first round now, so /health sees a heartbeat from the start
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    await this.loop.stop();
     await this.round?.catch(() => undefined);
   }
 
   healthCheck(): BotHealth {
-    const last = this.lastHeartbeat;
-    const healthy = last !== null && this.now() - last <= Math.max(3 * (this.o.intervalMs ?? 10_000), 30_000);
-    return this.lastError === undefined
-      ? { healthy, lastHeartbeatMs: last }
-      : { healthy, lastHeartbeatMs: last, detail: this.lastError };
+    return this.loop.health();
   }
 
   /** Where index, mark and funding go after each round (e.g. a keeper node's `ctx.publish`). */
@@ -214,11 +205,9 @@ export class PriceFeeder implements Bot {
         }),
       );
       await this.publishMarkets();
-      this.lastHeartbeat = this.now();
-      this.lastError = undefined;
+      this.loop.beat();
     } catch (error) {
-      this.lastError = error instanceof Error ? error.message.split("\n")[0] : String(error);
-      this.o.onError?.(error);
+      this.loop.fail(error);
       throw error;
     }
   }
