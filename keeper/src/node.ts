@@ -177,6 +177,20 @@ export async function createKeeperNode(config: KeeperConfig, options: KeeperNode
     onFill: (fill) => poster!.enqueue(fill),
     maxPriceTicks: (market) => config.maxPriceTicks[String(market)],
     onDropped: (hash, status, reason) => matchLog.info({ orderHash: hash, status, reason }, "order left the book"),
+    positionOf: async (order) => {
+      const market = markets.find((m) => m.id === order.market);
+      if (market === undefined) return 0n;
+      const id = subaccountId({ owner: order.trader, collateral: market.collateral.index, index: order.subaccount });
+      const [size] = await chain.publicClient.readContract({
+        address: lucent.addresses.clearinghouse,
+        abi: clearinghouseAbi,
+        functionName: "position",
+        args: [id, order.market],
+      });
+      return size;
+    },
+    onPositionError: (order, error) =>
+      matchLog.warn({ trader: order.trader, market: order.market, error: String(error) }, "position read failed"),
   });
   let api: IntakeServer | undefined;
   poster = new BatchPoster({
@@ -434,6 +448,7 @@ export async function restoreOpenOrders(
       used++;
     } else {
       const confirmed = v.order.filled > v.chainFilled ? v.order.filled : v.chainFilled;
+      await matcher.prepare(v.order.order);
       matcher.submit({ ...v.order, filled: confirmed + v.order.pendingFill });
       replayed++;
     }

@@ -12,6 +12,7 @@ import { mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../ignition/modules/Lucent.js";
 import { keeperConfigSchema } from "../../keeper/src/config.js";
+import { OrderFlags } from "../../sdk/src/index.js";
 import { createKeeperNode, type KeeperNode } from "../../keeper/src/node.js";
 import { createLogger } from "../../keeper/src/log.js";
 import {
@@ -32,6 +33,7 @@ const bob = defaultAccount(6);
 const broke = defaultAccount(8); // never deposited
 
 let chain: TestChain;
+let config: ReturnType<typeof keeperConfigSchema.parse>;
 let node: KeeperNode;
 let dir: string;
 let api: string;
@@ -39,7 +41,7 @@ let api: string;
 beforeAll(async () => {
   chain = await startChain({ traders: [5, 6] });
   dir = mkdtempSync(join(tmpdir(), "lucent-keeper-node-"));
-  const config = keeperConfigSchema.parse(
+  config = keeperConfigSchema.parse(
     chain.keeperConfig({ journal: { path: join(dir, "journal.db") }, marketWatchIntervalMs: 50 }),
   );
   node = await createKeeperNode(config, { logger: createLogger({ level: "silent" }) });
@@ -158,6 +160,28 @@ describe("keeper node", () => {
     await waitFor("the watcher to open BTC-USD", async () => node.ctx.marketParams.get(BTCUSD)?.active === true);
     const accepted = await submitOrder(api, chain, alice, btcOrder(alice.address, false, 1n, far));
     expect(accepted.ok).toBe(true);
+  });
+
+  it("after a restart, a reduce-only order closes a position the new node never matched", async () => {
+    const held = await chain.position(bob.address);
+    expect(held).toBeGreaterThan(0n);
+    await node.stop();
+    node = await createKeeperNode(config, { logger: createLogger({ level: "silent" }) });
+    await node.start();
+    api = node.api!.url;
+
+    // Larger than the position: the engine clamps it to what bob holds on chain, and it rests.
+    const close = await submitOrder(api, chain, bob, {
+      ...btcOrder(bob.address, false, held + 5n),
+      flags: OrderFlags.REDUCE_ONLY,
+    });
+    expect(close.ok).toBe(true);
+    expect(await getOrderStatus(api, close.hash!)).toMatchObject({ status: "open" });
+    expect(node.ctx.matcher.remaining(close.hash!)).toBe(held);
+
+    const take = await submitOrder(api, chain, alice, btcOrder(alice.address, true, held + 5n));
+    expect(take.ok).toBe(true);
+    await waitFor("bob flat on chain", async () => (await chain.position(bob.address)) === 0n);
   });
 });
 

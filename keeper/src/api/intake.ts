@@ -206,6 +206,7 @@ export class Intake {
     const margin = await this._margin(order, hash);
     if (!margin.ok) return fail(reject(RejectCode.InsufficientMargin, margin.reason));
 
+    await this._sink.prepare?.(order);
     const accepted = { hash, order, signature: toHex(compactSignature(sig)), receivedAt };
     let written;
     try {

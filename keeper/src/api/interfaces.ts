@@ -10,6 +10,11 @@ export type AcceptedOrder = NewOrder & { filled: bigint };
  * after the order or cancel is durable in the journal, in acceptance order.
  */
 export interface OrderSink {
+  /**
+   * Called before an order is journaled: a sink that needs chain state for the order's account loads
+   * it here (the matcher, an account's on-chain position). Must not throw; best effort.
+   */
+  prepare?(order: Order): Promise<void>;
   submit(order: AcceptedOrder): void;
   cancel(orderHash: Hex, trader: Address): void;
 }

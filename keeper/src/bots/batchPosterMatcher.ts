@@ -40,6 +40,13 @@ export type OrderMatcherOptions = {
   nowSeconds?: () => number;
   /** Told about orders that left the book without a fill (engine refusal, expiry, self-trade...). */
   onDropped?: (hash: Hex, status: Exclude<OrderStatus, "open">, reason: string) => void;
+  /**
+   * The on-chain position (contracts, long > 0) of the order's subaccount in its market. With it, the
+   * engine's reduce-only reckoning starts from the chain instead of from zero (see `prepare`).
+   */
+  positionOf?: (order: Order) => Promise<bigint>;
+  /** A `positionOf` read failed (the account is read again on its next order). */
+  onPositionError?: (order: Order, error: unknown) => void;
 };
 
 /**
@@ -56,6 +63,8 @@ export class OrderMatcher extends NoopListener implements OrderSink {
   private readonly _traders = new Map<string, number>();
   private readonly _now: () => number;
   private _nextId = 0;
+  /** Accounts (trader, subaccount, market) whose on-chain position is in the engine, or being read. */
+  private readonly _seeded = new Map<string, Promise<void>>();
   /** Entries to forget once the engine call that produced their last event returns. */
   private _dead: number[] = [];
 
@@ -130,6 +139,32 @@ export class OrderMatcher extends NoopListener implements OrderSink {
       this._dead = this._dead.filter((d) => d !== id || !this.engine.book(e.market)!.has(id));
       this._sweep();
     }
+  }
+
+  /**
+   * Before an account's first order in a market, adds its on-chain position to the engine's own
+   * reckoning, which otherwise counts only this node's fills since it started: a reduce-only order
+   * that closes a position opened earlier (or through another keeper) is then clamped to it instead of
+   * refused. Once per account and market, shared by concurrent first orders; a failed read leaves the
+   * account unseeded, to be read again on its next order. The chain still has the last word: a fill
+   * that would break reduce-only there is skipped and its order dropped.
+   */
+  prepare(order: Order): Promise<void> {
+    const read = this._o.positionOf;
+    if (read === undefined) return Promise.resolve();
+    const key = `${order.trader.toLowerCase()}:${order.subaccount}:${order.market}`;
+    let seeding = this._seeded.get(key);
+    if (seeding === undefined) {
+      seeding = read(order).then(
+        (size) => this._addPosition(order, size),
+        (error: unknown) => {
+          this._seeded.delete(key);
+          this._o.onPositionError?.(order, error);
+        },
+      );
+      this._seeded.set(key, seeding);
+    }
+    return seeding;
   }
 
   submit(accepted: AcceptedOrder): void {
@@ -214,6 +249,24 @@ export class OrderMatcher extends NoopListener implements OrderSink {
 
   // ------------------------------------------------------------------------------ internals
 
+  /** Adds `size` contracts (whole lots of them, towards zero) to the engine's position of the order's account. */
+  private _addPosition(order: Order, size: bigint): void {
+    const params = this._o.markets.get(order.market);
+    if (params === undefined || size === 0n) return;
+    const lots = Number(size / params.lotSize);
+    const book = this._book(order.market);
+    const trader = this._trader(order.trader);
+    const next = book.position(trader, order.subaccount) + lots;
+    if (Number.isSafeInteger(next)) book.setPosition(trader, order.subaccount, next);
+  }
+
+  private _book(market: number) {
+    const book = this.engine.book(market);
+    if (book !== undefined) return book;
+    const maxPriceTicks = this._o.maxPriceTicks?.(market);
+    return this.engine.addMarket({ market, ...(maxPriceTicks === undefined ? {} : { maxPriceTicks }) });
+  }
+
   private _place(o: SignedOrderRef, remaining: bigint): void {
     const hash = o.hash.toLowerCase() as Hex;
     if (remaining <= 0n || this._ids.has(hash)) return;
@@ -222,10 +275,7 @@ export class OrderMatcher extends NoopListener implements OrderSink {
       if (this._o.journal?.closeOrder(hash, "cancelled")) this._o.onDropped?.(hash, "cancelled", "unknown market");
       return;
     }
-    if (this.engine.book(o.order.market) === undefined) {
-      const maxPriceTicks = this._o.maxPriceTicks?.(o.order.market);
-      this.engine.addMarket({ market: o.order.market, ...(maxPriceTicks === undefined ? {} : { maxPriceTicks }) });
-    }
+    this._book(o.order.market);
     const id = this._nextId++;
     const entry: Entry = {
       hash,
