@@ -24,7 +24,8 @@ interface IClearinghouse is IClearinghouseEvents {
     function cancelOrders(Order[] calldata orders) external;
     /// @notice Cancels single nonces of one of the caller's subaccounts.
     function cancelNonces(uint8 collateral, uint8 subaccount, uint64[] calldata nonces) external;
-    /// @notice Cancels every order of a subaccount with a nonce below `nonceFloor`.
+    /// @notice Cancels every order of a subaccount with a nonce below `nonceFloor`. Settlement also
+    /// raises a floor by one when it fills an order whole at it (nothing below it is live either way).
     function raiseNonceFloor(uint8 collateral, uint8 subaccount, uint64 nonceFloor) external;
 
     // ---------------------------------------------------------------- keepers
@@ -35,6 +36,8 @@ interface IClearinghouse is IClearinghouseEvents {
 
     // ---------------------------------------------------------------- reads
     function hashOrder(Order calldata order) external view returns (bytes32);
+    /// @notice A subaccount's balance, open-markets mask and nonce floor (every order with a lower nonce is
+    /// done: cancelled or filled).
     function account(SubaccountId id) external view returns (int256 balance, uint64 openMarkets, uint64 nonceFloor);
     function position(SubaccountId id, uint8 marketId)
         external

@@ -66,7 +66,7 @@ export type GetSubaccountReturnType = {
   blockNumber: bigint;
   /** Realized balance, collateral units. */
   balance: bigint;
-  /** Orders with a nonce below this are cancelled. */
+  /** Orders with a nonce below this are done: cancelled, or filled whole (a fill at the floor raises it). */
   nonceFloor: bigint;
   /** balance + Σ uPnL − Σ funding owed (the clearinghouse's `accountHealth`). */
   equity: bigint;
