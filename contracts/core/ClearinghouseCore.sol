@@ -180,19 +180,16 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         s.delta = o.isBuy ? int256(uint256(size)) : -int256(uint256(size));
         s.reduceOnly = o.flags & OrderFlags.REDUCE_ONLY != 0;
         s.feeRate = feeRate;
-        uint256 accountSlot = _subaccountSlot(id);
+        uint256 accountSlot = _loadAccount(id, s);
         uint256 positionSlot;
         unchecked {
             // m.id < 64. Wraps like Solidity's own struct layout arithmetic (never, in practice).
             positionSlot = accountSlot + POSITIONS_OFFSET + m.id;
         }
-        uint256 account;
         uint256 position;
         assembly ("memory-safe") {
-            account := sload(accountSlot)
             position := sload(positionSlot)
         }
-        _unpackAccount(account, s);
         (s.accountSlot, s.positionSlot, s.nonceSlot, s.nonceWord) = (accountSlot, positionSlot, 0, 0);
         s.position = Position.wrap(position);
         s.newPosition = Position.wrap(0);
@@ -336,9 +333,9 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         }
     }
 
-    /// @dev Reads an account into a side's account fields.
-    function _loadAccount(SubaccountId id, Side memory s) internal view {
-        uint256 slot = _subaccountSlot(id);
+    /// @dev Reads an account into a side's account fields; returns its slot.
+    function _loadAccount(SubaccountId id, Side memory s) internal view returns (uint256 slot) {
+        slot = _subaccountSlot(id);
         uint256 packed;
         assembly ("memory-safe") {
             packed := sload(slot)
@@ -618,26 +615,6 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
     function _insuranceSubaccount(address vault, uint256 collateral) internal pure returns (SubaccountId) {
         return SubaccountIdLib.from(vault, uint8(collateral), 0);
     }
-
-    /// @dev An account's equity and maintenance margin at the mark: the liquidation condition.
-    function _maintenanceHealth(SubaccountId id) internal view returns (int256 equity, uint256 mm) {
-        Account memory a = _subaccounts[id].account;
-        return _health(_newMarketsContext(), id, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0), false);
-    }
-
-    /// @dev Ends a flagged account's grace period (the caller checked it is at or above maintenance).
-    function _clearLiquidatable(SubaccountId id) internal {
-        Account storage a = _subaccounts[id].account;
-        uint8 flags = a.flags;
-        if (flags & FLAG_LIQUIDATABLE == 0) return;
-        a.flags = flags & ~FLAG_LIQUIDATABLE;
-        delete _liquidatableSince[id];
-        emit LiquidatableCleared(id);
-    }
-
-    /// @dev An empty context: its market cache grows to the markets the transaction meets (listed
-    /// ones, as positions only exist in those), and it accumulates no batch fees.
-    function _newMarketsContext() internal pure returns (Context memory ctx) {}
 
     function _credit(SubaccountId id, int256 amount) internal {
         Account storage a = _subaccounts[id].account;

@@ -104,9 +104,19 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
 
     /// @inheritdoc ILiquidation
     function clearLiquidatable(SubaccountId account) external onlyDelegated {
+        Account storage a = _subaccounts[account].account;
+        if (a.flags & FLAG_LIQUIDATABLE == 0) return; // no grace period to end
         (int256 equity, uint256 mm) = _maintenanceHealth(account);
         if (equity < int256(mm)) revert LiquidationStillLiquidatable(account, equity, mm);
-        _clearLiquidatable(account);
+        a.flags &= ~FLAG_LIQUIDATABLE;
+        delete _liquidatableSince[account];
+        emit LiquidatableCleared(account);
+    }
+
+    /// @dev An account's equity and maintenance margin at the mark: the liquidation condition.
+    function _maintenanceHealth(SubaccountId id) private view returns (int256 equity, uint256 mm) {
+        Account memory a = _subaccounts[id].account;
+        return _health(_newMarketsContext(), id, a.balance, a.openMarkets, type(uint256).max, Position.wrap(0), false);
     }
 
     /// @inheritdoc ILiquidation
@@ -506,6 +516,10 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
     }
 
     // =================================================================== parties
+
+    /// @dev An empty context: its market cache grows to the markets the transaction meets (listed
+    /// ones, as positions only exist in those), and a liquidation accumulates no batch fees.
+    function _newMarketsContext() private pure returns (Context memory ctx) {}
 
     function _party(SubaccountId id, uint256 marketId, int256 delta) private view returns (Side memory s) {
         s.id = id;

@@ -434,6 +434,22 @@ contract LiquidationTest is ClearinghouseTestBase {
         assertEq(liquidation.liquidatableSince(victimId), 0, "grace period over");
     }
 
+    /// Nothing to end without a flag: no revert even below maintenance, no event, nothing written.
+    function test_clearLiquidatable_ofAnUnflaggedAccountIsANoOp() public {
+        _crash(93_500e18);
+        (int256 equity,, uint256 mm,) = clearinghouse.accountHealth(victimId);
+        assertLt(equity, int256(mm), "below maintenance, but never flagged");
+        vm.recordLogs();
+        vm.prank(erin);
+        liquidation.clearLiquidatable(victimId);
+        assertEq(vm.getRecordedLogs().length, 0, "no event");
+        assertEq(liquidation.liquidatableSince(victimId), 0, "still unflagged");
+        // And it can still be flagged afterwards.
+        vm.prank(erin);
+        liquidation.flagLiquidatable(victimId);
+        assertEq(liquidation.liquidatableSince(victimId), block.timestamp, "flagged");
+    }
+
     function test_clearLiquidatable_revertsWhileBelowMaintenance() public {
         _flagVictimAt(93_500e18);
         uint256 since = liquidation.liquidatableSince(victimId);
