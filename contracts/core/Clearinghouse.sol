@@ -331,11 +331,12 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         Side memory ts,
         uint256 price
     ) private view returns (SkipReason, bool) {
-        // Both sides trade the same contracts at the same price: one notional for both fees.
-        uint256 fillNotional = ContractMath.notional(m.cfg.kind, m.cfg.multiplier, ms.delta, price, m.unit);
-        SkipReason r = _applyToSide(m, ms, price, fillNotional);
+        // Both sides trade the same contracts at the same price: one valuation for both.
+        (uint256 valueDown, uint256 valueUp) =
+            ContractMath.magnitudes(m.cfg.kind, m.cfg.multiplier, FixedPoint.absUnchecked(ms.delta), price, m.unit);
+        SkipReason r = _applyToSide(m, ms, price, valueDown, valueUp);
         if (r != SkipReason.None) return (r, true);
-        r = _applyToSide(m, ts, price, fillNotional);
+        r = _applyToSide(m, ts, price, valueDown, valueUp);
         if (r != SkipReason.None) return (r, false);
 
         if (!m.indexFresh && (ms.increasesRisk || ts.increasesRisk)) {

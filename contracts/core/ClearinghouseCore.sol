@@ -164,8 +164,11 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         return _keepers;
     }
 
-    /// @dev Fills `s` (every field) for `o`'s side of a fill. Callers pass a struct they allocated once:
-    /// a function that returns a memory struct allocates and zero-fills a new one on every call.
+    /// @dev Fills `s` for `o`'s side of a fill: its order, account and position. The other fields are
+    /// written by the step that produces them before anything reads them (the nonce word by
+    /// `_orderStateReason`, the new position, fee and risk by `_applyToSide`), so they are not reset.
+    /// Callers pass a struct they allocated once: a function that returns a memory struct allocates
+    /// and zero-fills a new one on every call.
     function _openSide(
         MarketCache memory m,
         Order memory o,
@@ -190,12 +193,9 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         assembly ("memory-safe") {
             position := sload(positionSlot)
         }
-        (s.accountSlot, s.positionSlot, s.nonceSlot, s.nonceWord) = (accountSlot, positionSlot, 0, 0);
+        (s.accountSlot, s.positionSlot) = (accountSlot, positionSlot);
         s.position = Position.wrap(position);
-        s.newPosition = Position.wrap(0);
-        s.fee = 0;
         s.filledBefore = 0;
-        s.increasesRisk = false;
     }
 
     function _orderStateReason(Side memory s, Order memory o, uint64 size) internal view returns (SkipReason) {
@@ -226,31 +226,52 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         return SkipReason.None;
     }
 
+    /// @dev `_applyToSide` for a trade of the side's own delta at `price`, valued here.
+    function _applyAt(MarketCache memory m, Side memory s, uint256 price) internal pure returns (SkipReason) {
+        (uint256 valueDown, uint256 valueUp) =
+            ContractMath.magnitudes(m.cfg.kind, m.cfg.multiplier, FixedPoint.absUnchecked(s.delta), price, m.unit);
+        return _applyToSide(m, s, price, valueDown, valueUp);
+    }
+
     /// @dev Settles the side's pending funding and applies the trade to its position and balance.
-    function _applyToSide(MarketCache memory m, Side memory s, uint256 price, uint256 fillNotional)
+    /// `valueDown`/`valueUp`: the trade's value (`ContractMath.magnitudes` of |delta| at `price`),
+    /// computed once for both sides of a fill; the fee is charged on `valueUp`, the notional.
+    function _applyToSide(MarketCache memory m, Side memory s, uint256 price, uint256 valueDown, uint256 valueUp)
         internal
         pure
         returns (SkipReason)
     {
-        int256 size = s.position.size();
+        Position position = s.position;
+        int256 size = position.size();
+        int256 delta = s.delta;
         int256 newSize;
         unchecked {
-            newSize = size + s.delta; // int64 plus a uint64 fill: far inside int256
+            newSize = size + delta; // int64 plus a uint64 fill: far inside int256
         }
-        if (s.reduceOnly && (size == 0 || (size > 0) == (s.delta > 0) || FixedPoint.abs(s.delta) > FixedPoint.abs(size))) {
+        if (s.reduceOnly && (size == 0 || (size > 0) == (delta > 0) || FixedPoint.abs(delta) > FixedPoint.abs(size))) {
             return SkipReason.ReduceOnlyViolated;
         }
-        if (newSize != int64(newSize)) return SkipReason.Overflow;
-        (int256 tradedSize, int256 basis, int256 realizedPnl) =
-            PositionMath.applyTrade(m.cfg.kind, m.cfg.multiplier, m.unit, size, s.position.basis(), s.delta, price);
-        int256 funding = FundingMath.fundingOwed(size, m.cumulativeFunding, s.position.fundingSnapshot(), m.unit);
-        s.fee = FixedPoint.mulRateUp(fillNotional, s.feeRate);
-        int256 balance = s.balance + realizedPnl - funding - int256(s.fee);
-        if (balance != int120(balance) || basis != int96(basis) || m.cumulativeFunding != int96(m.cumulativeFunding)) {
-            return SkipReason.Overflow;
+        int256 cumulativeFunding = m.cumulativeFunding;
+        // Out of its field's range, nothing of this fill can be stored; beyond MAX_FILL_VALUE neither
+        // its basis nor its PnL could (and the sums below rely on that bound).
+        if (
+            newSize != int64(newSize) || cumulativeFunding != int96(cumulativeFunding)
+                || valueUp >= PositionMath.MAX_FILL_VALUE
+        ) return SkipReason.Overflow;
+        (int256 tradedSize, int256 basis, int256 realizedPnl) = PositionMath.applyFill(
+            m.cfg.kind, m.cfg.multiplier, m.unit, size, position.basis(), delta, price, valueDown, valueUp
+        );
+        int256 funding = FundingMath.fundingOwed(size, cumulativeFunding, position.fundingSnapshot(), m.unit);
+        uint256 fee = FixedPoint.mulRateUp(valueUp, s.feeRate);
+        int256 balance;
+        unchecked {
+            // |balance| < 2^119, |PnL| ≤ 2^252 + 2^95, |funding| ≤ 2^63 · 2^96, fee ≤ 1% of 2^252.
+            balance = s.balance + realizedPnl - funding - int256(fee);
         }
+        if (balance != int120(balance) || basis != int96(basis)) return SkipReason.Overflow;
+        s.fee = fee;
         s.balance = balance;
-        s.newPosition = PositionLib.packInRange(tradedSize, basis, m.cumulativeFunding); // all checked above
+        s.newPosition = PositionLib.packInRange(tradedSize, basis, cumulativeFunding); // all checked above
         s.openMarkets = _withMarket(s.openMarkets, m.id, tradedSize != 0);
         s.increasesRisk = PositionMath.increasesRisk(size, tradedSize);
         return SkipReason.None;
@@ -292,7 +313,11 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         uint64 nonce = o.nonce;
         uint256 state; // to record in the nonce words; none if zero
         if (filled == o.size) {
-            if (nonce == s.nonceFloor && nonce != type(uint64).max) s.nonceFloor = nonce + 1;
+            if (nonce == s.nonceFloor && nonce != type(uint64).max) {
+                unchecked {
+                    s.nonceFloor = nonce + 1; // below 2^64 (checked above)
+                }
+            }
             else state = NONCE_DONE;
             if (s.filledBefore != 0) delete _filled[o.trader][s.orderHash];
         } else {
@@ -502,7 +527,13 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         if (size == 0) return (0, 0);
         (int256 value, uint256 notional) =
             ContractMath.valueAndNotional(m.cfg.kind, m.cfg.multiplier, size, m.mark, m.unit);
-        return (value - p.basis(), FixedPoint.mulRateUp(notional, initial ? m.cfg.imRate : m.cfg.mmRate));
+        required = FixedPoint.mulRateUp(notional, initial ? m.cfg.imRate : m.cfg.mmRate);
+        if (notional < PositionMath.MAX_FILL_VALUE) {
+            unchecked {
+                return (value - p.basis(), required); // |value| ≤ notional, and the basis is an int96
+            }
+        }
+        return (value - p.basis(), required);
     }
 
     /// @dev An EOA's compact signature is checked with ecrecover alone; anything else (a contract
@@ -587,9 +618,12 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
     function _countHolders(MarketCache memory m, Position before, Position after_) internal pure {
         int256 a = before.size();
         int256 b = after_.size();
-        // Most fills keep the side: two comparisons and nothing written.
-        if ((a > 0) != (b > 0)) m.longHolders = b > 0 ? m.longHolders + 1 : m.longHolders - 1;
-        if ((a < 0) != (b < 0)) m.shortHolders = b < 0 ? m.shortHolders + 1 : m.shortHolders - 1;
+        // Most fills keep the side: two comparisons and nothing written. A count only falls for a
+        // holder it counted, and no count reaches 2^256.
+        unchecked {
+            if ((a > 0) != (b > 0)) m.longHolders = b > 0 ? m.longHolders + 1 : m.longHolders - 1;
+            if ((a < 0) != (b < 0)) m.shortHolders = b < 0 ? m.shortHolders + 1 : m.shortHolders - 1;
+        }
     }
 
     /// @dev Writes a market's funding, mark, open interest and holder counts.

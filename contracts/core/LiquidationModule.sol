@@ -258,11 +258,10 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
         SkipReason reason = _makerTerms(m, maker, size);
         if (reason == SkipReason.None && !_validSignature(maker.trader, makerHash, sig)) reason = SkipReason.BadSignature;
         Side memory ms;
-        uint256 notional = ContractMath.notional(m.cfg.kind, m.cfg.multiplier, int256(uint256(size)), price, m.unit);
         if (reason == SkipReason.None) {
             _openSide(m, maker, makerHash, size, m.cfg.makerFeeRate, ms);
             reason = _orderStateReason(ms, maker, size);
-            if (reason == SkipReason.None) reason = _applyToSide(m, ms, price, notional);
+            if (reason == SkipReason.None) reason = _applyAt(m, ms, price);
             if (reason == SkipReason.None && !_marginOk(ctx, m, ms)) reason = SkipReason.InsufficientMargin;
         }
         if (reason != SkipReason.None) {
@@ -341,7 +340,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
     ) private view returns (bool) {
         if (size == 0) return true;
         Side memory b = _party(insurance, m.id, -l.direction * int256(size));
-        if (_applyToSide(m, b, l.bankruptcyPrice, 0) != SkipReason.None) return false;
+        if (_applyAt(m, b, l.bankruptcyPrice) != SkipReason.None) return false;
         return _marginOk(ctx, m, b);
     }
 
@@ -530,7 +529,7 @@ contract LiquidationModule is ClearinghouseCore, ILiquidation {
 
     /// @dev Liquidation trades carry no fee and no margin check; only an overflow stops them.
     function _applyOrRevert(MarketCache memory m, Side memory s, uint256 price) private pure {
-        if (_applyToSide(m, s, price, 0) != SkipReason.None) revert LiquidationOverflow(s.id);
+        if (_applyAt(m, s, price) != SkipReason.None) revert LiquidationOverflow(s.id);
     }
 
     /// @dev Open interest (INV-2) and the holder counts follow every position change.

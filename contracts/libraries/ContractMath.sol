@@ -48,19 +48,25 @@ library ContractMath {
         pure
         returns (int256 valueDown, uint256 notionalUp)
     {
-        if (price == 0) revert ZeroPrice();
-        uint256 contracts = FixedPoint.abs(size);
         uint256 down;
-        bool negative;
-        if (kind == MarketKind.Inverse) {
-            (down, notionalUp) = FixedPoint.mulDivBoth(contracts * multiplier, unit, price);
-            negative = size > 0;
-        } else {
-            (down, notionalUp) = FixedPoint.mulDivBoth(contracts * multiplier, price * unit, WAD_SQUARED);
-            negative = size < 0;
-        }
+        (down, notionalUp) = magnitudes(kind, multiplier, FixedPoint.absUnchecked(size), price, unit);
         if (notionalUp > uint256(type(int256).max)) revert FixedPoint.FixedPointOverflow(notionalUp);
-        valueDown = negative ? -int256(notionalUp) : int256(down);
+        unchecked {
+            // Negative for a short (linear, quanto) or a long (inverse); the magnitude fits (above).
+            valueDown = (size < 0) != (kind == MarketKind.Inverse) ? -int256(notionalUp) : int256(down);
+        }
+    }
+
+    /// @notice The value of `contracts` contracts at `price` without its sign, rounded down and up:
+    /// `notional` is `up`, and `signedValue` of that many contracts is ±`down` or ±`up`.
+    function magnitudes(MarketKind kind, uint256 multiplier, uint256 contracts, uint256 price, uint256 unit)
+        internal
+        pure
+        returns (uint256 down, uint256 up)
+    {
+        if (price == 0) revert ZeroPrice();
+        if (kind == MarketKind.Inverse) return FixedPoint.mulDivBoth(contracts * multiplier, unit, price);
+        return FixedPoint.mulDivBoth(contracts * multiplier, price * unit, WAD_SQUARED);
     }
 
     /// @notice PnL of `size` contracts opened at `entry` and closed at `exit`.

@@ -38,6 +38,14 @@ library FixedPoint {
         return x >= 0 ? uint256(x) : uint256(-x);
     }
 
+    /// @dev `abs` without the overflow check, for the hot paths: exact for every int256, since
+    /// -type(int256).min wraps to itself, whose uint256 is 2^255.
+    function absUnchecked(int256 x) internal pure returns (uint256) {
+        unchecked {
+            return x >= 0 ? uint256(x) : uint256(-x);
+        }
+    }
+
     /// @dev `magnitude` with the sign of `negative`, where the magnitude was rounded away from zero
     /// iff that moves the signed result towards the requested direction.
     function signedMulDiv(uint256 a, uint256 b, uint256 denominator, bool negative, bool roundUp)
@@ -48,7 +56,9 @@ library FixedPoint {
         // A positive result rounded up and a negative one rounded down both grow in magnitude.
         uint256 magnitude = mulDiv(a, b, denominator, roundUp != negative);
         if (magnitude > uint256(type(int256).max)) revert FixedPointOverflow(magnitude);
-        return negative ? -int256(magnitude) : int256(magnitude);
+        unchecked {
+            return negative ? -int256(magnitude) : int256(magnitude); // the magnitude fits: checked above
+        }
     }
 
     /// @dev x × rate / 1e18 for a rate, rounded up: a requirement or a fee.

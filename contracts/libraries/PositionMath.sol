@@ -48,6 +48,46 @@ library PositionMath {
         }
     }
 
+    /// @dev Values at or above this are never computed by `applyFill`'s callers' trades: such a value
+    /// fits no int96 basis nor, realized, an int120 balance, so the caller skips the fill instead.
+    /// Below it, `applyFill`'s sums (and a balance plus them) cannot overflow int256.
+    uint256 internal constant MAX_FILL_VALUE = 2 ** 252;
+
+    /// @notice `applyTrade` for a fill whose value (|delta| contracts at `price`) is known, rounded
+    /// down and up (`ContractMath.magnitudes`, below `MAX_FILL_VALUE`). Both sides of a fill share
+    /// that value, so opening, increasing, reducing and closing need no further division; only a
+    /// flip values its two parts. Equal to `applyTrade` (fuzzed in PositionMath.t.sol).
+    function applyFill(
+        MarketKind kind,
+        uint256 multiplier,
+        uint256 unit,
+        int256 size,
+        int256 basis,
+        int256 delta,
+        uint256 price,
+        uint256 valueDown,
+        uint256 valueUp
+    ) internal pure returns (int256 newSize, int256 newBasis, int256 realizedPnl) {
+        bool inverse = kind == MarketKind.Inverse;
+        // Sizes are int64 plus a uint64 fill, the basis an int96, every value below 2^252.
+        unchecked {
+            newSize = size + delta;
+            if (size == 0 || (size > 0) == (delta > 0)) {
+                // Opening or increasing: the fill's signed value rounded up.
+                newBasis = basis + _signed(valueDown, valueUp, (delta < 0) != inverse, true);
+            } else if (newSize == 0 || (newSize > 0) == (size > 0)) {
+                // Reducing or closing: the closed contracts (−delta) are the fill's, valued down.
+                int256 released = _shareUp(basis, -delta, size);
+                newBasis = basis - released;
+                realizedPnl = _signed(valueDown, valueUp, (delta > 0) != inverse, false) - released;
+            } else {
+                // Flipping: both parts are smaller than the fill, so their values are too.
+                realizedPnl = ContractMath.signedValue(kind, multiplier, size, price, unit, false) - basis;
+                newBasis = ContractMath.signedValue(kind, multiplier, newSize, price, unit, true);
+            }
+        }
+    }
+
     /// @notice Unrealized PnL at `price`: signed value (rounded down) minus basis.
     function unrealizedPnl(MarketKind kind, uint256 multiplier, uint256 unit, int256 size, int256 basis, uint256 price)
         internal
@@ -63,6 +103,14 @@ library PositionMath {
         if (newSize == 0) return false;
         if (size == 0 || (size ^ newSize) < 0) return true; // opening or flipping
         return newSize > 0 ? newSize > size : newSize < size;
+    }
+
+    /// @dev `signedValue` from a known magnitude: rounded towards +∞, a positive value takes the
+    /// larger magnitude and a negative one the smaller (as `FixedPoint.signedMulDiv`).
+    function _signed(uint256 down, uint256 up, bool negative, bool roundUp) private pure returns (int256) {
+        unchecked {
+            return negative ? -int256(roundUp ? down : up) : int256(roundUp ? up : down); // below 2^252
+        }
     }
 
     /// @dev basis × closed / size, rounded towards +∞ (closed and size have the same sign, |closed| ≤ |size|).

@@ -5,6 +5,7 @@ import {MarketKind} from "../types/Market.sol";
 import {ContractMath} from "../libraries/ContractMath.sol";
 import {PositionMath} from "../libraries/PositionMath.sol";
 import {FundingMath} from "../libraries/FundingMath.sol";
+import {FixedPoint} from "../libraries/FixedPoint.sol";
 
 /// @title MathHarness
 /// @notice Exposes `ContractMath`, `PositionMath` and `FundingMath` as external pure functions, name for
@@ -74,6 +75,30 @@ contract MathHarness {
         uint256 price
     ) external pure returns (PositionMath.Trade memory t) {
         (t.size, t.basis, t.realizedPnl) = PositionMath.applyTrade(kind, multiplier, unit, size, basis, delta, price);
+    }
+
+    /// @dev `applyFill` valued as the clearinghouse values a fill: `magnitudes` of |delta| at `price`.
+    function applyFill(
+        MarketKind kind,
+        uint256 multiplier,
+        uint256 unit,
+        int256 size,
+        int256 basis,
+        int256 delta,
+        uint256 price
+    ) external pure returns (PositionMath.Trade memory t) {
+        (uint256 down, uint256 up) = ContractMath.magnitudes(kind, multiplier, FixedPoint.abs(delta), price, unit);
+        require(up < PositionMath.MAX_FILL_VALUE, "fill value out of range");
+        (t.size, t.basis, t.realizedPnl) =
+            PositionMath.applyFill(kind, multiplier, unit, size, basis, delta, price, down, up);
+    }
+
+    function magnitudes(MarketKind kind, uint256 multiplier, uint256 contracts, uint256 price, uint256 unit)
+        external
+        pure
+        returns (uint256 down, uint256 up)
+    {
+        return ContractMath.magnitudes(kind, multiplier, contracts, price, unit);
     }
 
     function unrealizedPnl(MarketKind kind, uint256 multiplier, uint256 unit, int256 size, int256 basis, uint256 price)

@@ -263,6 +263,50 @@ contract PositionMathTest is MathBase {
         h.applyTrade(MarketKind.Linear, 1, 1, type(int256).max, 0, 1, 1);
     }
 
+    // ================================================================ applyFill
+
+    /// The settlement path's `applyFill` (one valuation shared by both sides) equals `applyTrade` on
+    /// every branch: open, increase, reduce, close, flip, and a zero delta.
+    function testFuzz_applyFill_equalsApplyTrade(
+        uint256 k,
+        uint256 ms,
+        uint256 us,
+        uint256 ss,
+        uint256 ds,
+        uint256 es,
+        uint256 ps,
+        uint8 shape
+    ) public view {
+        Market memory m = _market(k, ms, us);
+        int256 size = shape % 5 == 0 ? int256(0) : _size(ss);
+        int256 delta = _size(ds);
+        if (shape % 5 == 1) delta = -size; // close exactly
+        if (shape % 5 == 2 && size != 0) delta = size > 0 ? -int256(_abs(delta) % _abs(size)) : int256(_abs(delta) % _abs(size));
+        int256 basis = size == 0 ? int256(0) : _apply(m, 0, 0, size, _price(es)).basis;
+        uint256 p = _price(ps);
+        PositionMath.Trade memory expected = _apply(m, size, basis, delta, p);
+        PositionMath.Trade memory actual = h.applyFill(m.kind, m.mult, m.unit, size, basis, delta, p);
+        assertEq(actual.size, expected.size, "size");
+        assertEq(actual.basis, expected.basis, "basis");
+        assertEq(actual.realizedPnl, expected.realizedPnl, "realized");
+    }
+
+    /// `magnitudes` is the notional (rounded up) and, signed, every `signedValue` of that many contracts.
+    function testFuzz_magnitudes_matchSignedValue(uint256 k, uint256 ms, uint256 us, uint256 ss, uint256 ps)
+        public
+        view
+    {
+        Market memory m = _market(k, ms, us);
+        int256 q = _size(ss);
+        uint256 p = _price(ps);
+        (uint256 down, uint256 up) = h.magnitudes(m.kind, m.mult, _abs(q), p, m.unit);
+        assertEq(up, h.notional(m.kind, m.mult, q, p, m.unit), "up = notional");
+        assertLe(up - down, 1, "one division apart");
+        bool negative = (q < 0) != (m.kind == MarketKind.Inverse);
+        assertEq(_sv(m, q, p, true), negative ? -int256(down) : int256(up), "rounded up");
+        assertEq(_sv(m, q, p, false), negative ? -int256(up) : int256(down), "rounded down");
+    }
+
     // ================================================================ unrealizedPnl
 
     function testFuzz_unrealizedPnl(uint256 k, uint256 ms, uint256 us, uint256 ss, uint256 es, uint256 ps) public view {
