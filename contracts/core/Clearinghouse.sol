@@ -38,7 +38,12 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         Side makerSide;
         Side takerSide;
         bytes32 domainSeparator; // EIP-712, read once a batch
+        // `FillsSettled`'s data: the ABI offset word, the length of the records, then the records.
+        uint256 fillLog;
     }
+
+    /// @dev The bytes of one fill in `FillsSettled.fills`.
+    uint256 private constant SETTLED_FILL_BYTES = 166;
 
     address private immutable _liquidationModule;
 
@@ -182,6 +187,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         ctx.partialIocs = new uint256[](fills.length / OrderCodec.MIN_FILL_BYTES + 1);
         FillBuffers memory buffers;
         buffers.domainSeparator = _domainSeparatorV4();
+        buffers.fillLog = _allocateFillLog(fills.length / OrderCodec.MIN_FILL_BYTES + 1);
         uint256 cursor;
         uint256 fillIndex;
         uint256 settled;
@@ -205,6 +211,7 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
                 }
             }
         }
+        if (settled != 0) _emitFillLog(buffers.fillLog, batchIndex);
         _closeBatch(ctx);
         emit BatchSettled(msg.sender, batchIndex, settled, fillIndex - settled);
     }
@@ -270,15 +277,61 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         m.fees += ms.fee + ts.fee; // split between keeper and insurance once a batch, in _closeBatch
         m.traded = true;
 
-        emit FillSettled(
+        _logFill(
+            buffers.fillLog,
             ms.id,
             ts.id,
             makerHash,
             takerHash,
-            (uint256(maker.market) << 248) | (uint256(size) << 184) | (price << 56) | (taker.isBuy ? 1 : 0),
+            (uint256(maker.market) << 200) | (uint256(size) << 136) | (price << 8) | (taker.isBuy ? 1 : 0),
             (ms.fee << 128) | ts.fee
         );
         return (true, next);
+    }
+
+    /// @dev Memory for `records` fills' `FillsSettled` data (and the word of zero padding after it),
+    /// allocated before the fills so that the settlement loop's heap reuse leaves it alone.
+    function _allocateFillLog(uint256 records) private pure returns (uint256 log) {
+        uint256 bytes_ = 0x40 + records * SETTLED_FILL_BYTES + 0x20;
+        assembly ("memory-safe") {
+            log := mload(0x40)
+            mstore(0x40, add(log, and(add(bytes_, 31), not(31))))
+            mstore(log, 0x20) // the ABI offset of `fills`
+            mstore(add(log, 0x20), 0) // its length
+        }
+    }
+
+    /// @dev Appends one fill's record (see `FillsSettled`); `trade` is its 208 bits. Each field is
+    /// written left-aligned at its offset; the next field's write overwrites what spills over.
+    function _logFill(
+        uint256 log,
+        SubaccountId maker,
+        SubaccountId taker,
+        bytes32 makerHash,
+        bytes32 takerHash,
+        uint256 trade,
+        uint256 fees
+    ) private pure {
+        assembly ("memory-safe") {
+            let length := mload(add(log, 0x20))
+            let p := add(add(log, 0x40), length)
+            mstore(p, shl(80, maker)) // SubaccountId: 176 bits
+            mstore(add(p, 22), shl(80, taker))
+            mstore(add(p, 44), makerHash)
+            mstore(add(p, 76), takerHash)
+            mstore(add(p, 108), shl(48, trade)) // 208 bits
+            mstore(add(p, 134), fees)
+            mstore(add(log, 0x20), add(length, SETTLED_FILL_BYTES))
+        }
+    }
+
+    function _emitFillLog(uint256 log, uint64 batchIndex) private {
+        bytes32 topic = FillsSettled.selector;
+        assembly ("memory-safe") {
+            let length := mload(add(log, 0x20))
+            mstore(add(add(log, 0x40), length), 0) // ABI padding to a whole word
+            log3(log, add(0x40, and(add(length, 31), not(31))), topic, caller(), batchIndex)
+        }
     }
 
     /// @dev The checks that need no storage: market, sides, flags, keeper, expiry, tick/lot, limits.

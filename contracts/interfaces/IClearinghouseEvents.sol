@@ -46,8 +46,9 @@ interface IClearinghouseEvents {
 
     /// @notice One settled fill. `trade` packs `market (8) | size (64) | price (128) | takerIsBuy (8)`
     /// and `fees` packs `makerFee (128) | takerFee (128)`, both in collateral units, so the event
-    /// costs four data words; `sdk/src/actions/decodeEvents.ts` unpacks them.
+    /// costs four data words; `sdk/src/actions/decodeLucentLogs.ts` unpacks them.
     /// Realized PnL and funding follow from the fill, the previous position and `MarketUpdated`.
+    /// A liquidation's book fill is logged this way; a batch logs its fills in `FillsSettled`.
     event FillSettled(
         SubaccountId indexed maker,
         SubaccountId indexed taker,
@@ -56,6 +57,13 @@ interface IClearinghouseEvents {
         uint256 trade,
         uint256 fees
     );
+    /// @notice Every fill a batch settled, in batch order, as 166-byte records with the fields of
+    /// `FillSettled`: `maker (22) | taker (22) | makerOrderHash (32) | takerOrderHash (32) |
+    /// trade (26: market 1 | size 8 | price 16 | takerIsBuy 1) | fees (32)`. One log a batch costs a fill ~1.2k gas less than a `FillSettled`
+    /// each (log data is 8 gas a byte; a log and its topics 1.5k). Emitted after the batch's
+    /// `FillSkipped` events and before its funding, fee and `BatchSettled` events, only if a fill
+    /// settled. `decodeLucentLogs` (SDK) turns it back into one `FillSettled` a fill.
+    event FillsSettled(address indexed keeper, uint64 indexed batchIndex, bytes fills);
     /// @notice A fill failed a check and was skipped; `orderHash` is the order at fault.
     event FillSkipped(bytes32 indexed orderHash, uint256 fillIndex, SkipReason reason);
     event BatchSettled(address indexed keeper, uint64 indexed batchIndex, uint256 settled, uint256 skipped);

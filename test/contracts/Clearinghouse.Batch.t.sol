@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Vm} from "./utils/Test.sol";
 import {ClearinghouseTestBase} from "./utils/ClearinghouseTestBase.sol";
 import {IClearinghouse} from "../../contracts/interfaces/IClearinghouse.sol";
 import {IClearinghouseEvents} from "../../contracts/interfaces/IClearinghouseEvents.sol";
@@ -180,21 +181,53 @@ contract ClearinghouseBatchTest is ClearinghouseTestBase {
 
     // ================================================================== events and fees
 
-    function test_settleBatch_emitsFillSettledWithPackedTradeAndFees() public {
+    function test_settleBatch_logsEveryFillInOneFillsSettledWithPackedTradeAndFees() public {
         uint128 price = uint128(ETH_PRICE);
         Order memory m = _order(alice, ETHUSD, true, 100, price, 1); // maker buys
         Order memory t = _order(bob, ETHUSD, false, 100, price, 1);
+        Order memory m2 = _order(carol, BTCUSD, false, 10, uint128(P), 1);
+        Order memory t2 = _order(dave, BTCUSD, true, 10, uint128(P), 1);
+        Order memory bad = _order(alice, BTCUSD, true, 10, uint128(P), 7);
         // 100 × 0.000001 XBT/USD × 4,000 = 0.4 XBT: maker fee 8,000 sat, taker fee 20,000 sat.
-        vm.expectEmit(true, true, false, true, address(clearinghouse));
-        emit IClearinghouseEvents.FillSettled(
-            _sub(alice, XBT),
-            _sub(bob, XBT),
-            _hash(m),
-            _hash(t),
-            (uint256(ETHUSD) << 248) | (uint256(100) << 184) | (uint256(price) << 56),
-            (uint256(8_000) << 128) | 20_000
+        // 10 × 100,000 USD × 0.001 = 1,000 USD: 0.2 and 0.5 USD. The skipped fill between them
+        // (bob signs alice's order) leaves no record.
+        _expectFillsSettled(
+            abi.encodePacked(
+                _fillRecord(
+                    _sub(alice, XBT),
+                    _sub(bob, XBT),
+                    _hash(m),
+                    _hash(t),
+                    (uint256(ETHUSD) << 248) | (uint256(100) << 184) | (uint256(price) << 56),
+                    (uint256(8_000) << 128) | 20_000
+                ),
+                _fillRecord(
+                    _sub(carol, USD),
+                    _sub(dave, USD),
+                    _hash(m2),
+                    _hash(t2),
+                    (uint256(BTCUSD) << 248) | (uint256(10) << 184) | (uint256(P) << 56) | 1,
+                    (uint256(0.2e6) << 128) | 0.5e6
+                )
+            )
         );
-        _settle(_fill(100, m, ALICE_PK, t, BOB_PK));
+        _settle(
+            abi.encodePacked(
+                _fill(100, m, ALICE_PK, t, BOB_PK),
+                _fill(10, bad, BOB_PK, _order(dave, BTCUSD, false, 10, uint128(P), 7), DAVE_PK),
+                _fill(10, m2, CAROL_PK, t2, DAVE_PK)
+            )
+        );
+    }
+
+    function test_settleBatch_allSkippedLogsNoFillsSettled() public {
+        Order memory m = _order(alice, BTCUSD, true, 10, uint128(P), 1);
+        vm.recordLogs();
+        _settle(_fill(10, m, BOB_PK, _order(bob, BTCUSD, false, 10, uint128(P), 1), BOB_PK));
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            assertTrue(logs[i].topics[0] != IClearinghouseEvents.FillsSettled.selector, "no FillsSettled");
+        }
     }
 
     function test_settleBatch_paysTheKeeperShareToItsSubaccountAndTheRestToInsurance() public {

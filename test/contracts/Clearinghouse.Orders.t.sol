@@ -488,14 +488,15 @@ contract ClearinghouseOrdersTest is ClearinghouseTestBase {
         bytes32 mh = _hash(m);
         bytes32 th = _hash(t);
         // notional 1,000 USD: maker fee 0.2, taker fee 0.5 USD.
-        vm.expectEmit(true, true, false, true, address(clearinghouse));
-        emit IClearinghouseEvents.FillSettled(
-            _sub(alice, USD),
-            _sub(bob, USD),
-            mh,
-            th,
-            (uint256(BTCUSD) << 248) | (uint256(10) << 184) | (uint256(P) << 56) | 1,
-            (uint256(0.2e6) << 128) | 0.5e6
+        _expectFillsSettled(
+            _fillRecord(
+                _sub(alice, USD),
+                _sub(bob, USD),
+                mh,
+                th,
+                (uint256(BTCUSD) << 248) | (uint256(10) << 184) | (uint256(P) << 56) | 1,
+                (uint256(0.2e6) << 128) | 0.5e6
+            )
         );
         _settle(_fill(10, m, ALICE_PK, t, BOB_PK));
         (, int256 basis,) = clearinghouse.position(_sub(bob, USD), BTCUSD);

@@ -10,6 +10,7 @@ import { parseEventLogs, type Hex, type Log } from "viem";
 import { describe, expect, it } from "vitest";
 import { AdlPolicy } from "../../ignition/modules/Lucent.js";
 import {
+  decodeLucentLogs,
   applyTrade,
   mulRateUp,
   notional,
@@ -41,10 +42,7 @@ async function deployFixture() {
   const { lucent, publicClient, sign } = f;
   const { admin, keeper, victim, bob, carol, dave, mia } = f.wallets;
   const [r0, r1, r2] = f.reporters;
-  const logs = parseEventLogs({
-    abi: lucent.clearinghouse.abi,
-    logs: (await publicClient.waitForTransactionReceipt({ hash: f.tradesHash })).logs,
-  });
+  const logs = decodeLucentLogs({ logs: (await publicClient.waitForTransactionReceipt({ hash: f.tradesHash })).logs });
   expect(logs.filter((log) => log.eventName === "FillSettled")).toHaveLength(4);
 
   const { client, liquidation, id } = f;

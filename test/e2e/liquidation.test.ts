@@ -29,6 +29,7 @@ import LucentModule, {
   lucentParameters,
 } from "../../ignition/modules/Lucent.js";
 import {
+  decodeLucentLogs,
   encodeBatch,
   encodeLiquidationFills,
   liquidationMath,
@@ -163,10 +164,7 @@ async function deployFixture() {
     [dave, 1, 100n],
   ]);
   const hash = await lucent.clearinghouse.write.settleBatch([0n, encodeBatch({ fills })], { account: keeper.account });
-  const logs = parseEventLogs({
-    abi: lucent.clearinghouse.abi,
-    logs: (await publicClient.waitForTransactionReceipt({ hash })).logs,
-  });
+  const logs = decodeLucentLogs({ logs: (await publicClient.waitForTransactionReceipt({ hash })).logs });
   const skipped = logs.filter((log) => log.eventName === "FillSkipped");
   if (skipped.length > 0) throw new Error(`setup fills skipped: ${JSON.stringify(skipped.map((l) => String(l.args)))}`);
 

@@ -7,6 +7,7 @@ import { zeroAddress, type Address, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import LucentModule, { DEFAULTS, MARKETS, lucentParameters } from "../../ignition/modules/Lucent.js";
 import {
+  decodeLucentLogs,
   applyTrade,
   encodeBatch,
   fundingOwed,
@@ -114,10 +115,10 @@ describe("events are sufficient to rebuild balances and positions", () => {
     await settle([[a, c, 0, false, 7n, 99_500n * WAD]]);
 
     // ---- rebuild from logs alone
-    const logs = await publicClient.getContractEvents({
-      abi: clearinghouse.abi,
+    // Through the SDK's decoder: a batch's fills are one FillsSettled log, decoded into FillSettled events.
+    const logs = decodeLucentLogs({
+      logs: await publicClient.getLogs({ address: clearinghouse.address, fromBlock: 0n }),
       address: clearinghouse.address,
-      fromBlock: 0n,
     });
     const funding = new Map<string, bigint>(); // `${tx}:${market}` → cumulative funding after that batch
     for (const log of logs) {

@@ -7,7 +7,6 @@ import {
   decodeErrorResult,
   encodeFunctionData,
   getAddress,
-  parseEventLogs,
   toFunctionSelector,
   zeroAddress,
   type Abi,
@@ -28,6 +27,7 @@ import LucentModule, {
 } from "../../ignition/modules/Lucent.js";
 import LucentExistingCollateralModule from "../../ignition/modules/LucentExistingCollateral.js";
 import {
+  decodeLucentLogs,
   encodeBatch,
   hashOrder,
   lucentDomain,
@@ -247,7 +247,7 @@ describe("settleBatch", () => {
     const takerFee = 500_000n;
     const keeperShare = ((makerFee + takerFee) * 2n) / 10n;
 
-    const logs = parseEventLogs({ abi: clearinghouse.abi, logs: receipt.logs });
+    const logs = decodeLucentLogs({ logs: receipt.logs });
     const settled = logs.filter((log) => log.eventName === "FillSettled");
     expect(settled).toHaveLength(1);
     expect(settled[0]?.args).toEqual({
@@ -282,8 +282,7 @@ describe("settleBatch", () => {
 
     // Replaying the same fill in the next batch: skipped, the maker's order is used up (INV-7).
     const replay = await clearinghouse.write.settleBatch([1n, fills], { account: keeper.account });
-    const replayLogs = parseEventLogs({
-      abi: clearinghouse.abi,
+    const replayLogs = decodeLucentLogs({
       logs: (await publicClient.waitForTransactionReceipt({ hash: replay })).logs,
     });
     expect(replayLogs.filter((log) => log.eventName === "FillSettled")).toHaveLength(0);
@@ -339,10 +338,7 @@ describe("settleBatch", () => {
         ],
       });
       const hash = await clearinghouse.write.settleBatch([batchIndex, fills], { account: keeper.account });
-      return parseEventLogs({
-        abi: clearinghouse.abi,
-        logs: (await publicClient.waitForTransactionReceipt({ hash })).logs,
-      });
+      return decodeLucentLogs({ logs: (await publicClient.waitForTransactionReceipt({ hash })).logs });
     };
 
     // Compacted, the wallet receives 64 bytes its owner check does not accept: skipped, nothing moves.

@@ -10,6 +10,7 @@ import { changeMarketParameters } from "../e2e/fixtures/governance.js";
 import { LiquidatorBot, engineBookSource, type RestingOrderInfo } from "../../keeper/src/bots/liquidator.js";
 import { MatchingEngine, OrderFlags, RejectReason, Side } from "../../keeper/src/engine/index.js";
 import {
+  decodeLucentLogs,
   createLucentClient,
   encodeBatch,
   lucentDomain,
@@ -110,7 +111,7 @@ describe("LiquidatorBot on EDR", () => {
       account: lucent.keeper.account,
     });
     const receipt = await lucent.publicClient.waitForTransactionReceipt({ hash });
-    const settled = parseEventLogs({ abi: lucent.clearinghouse.abi, logs: receipt.logs, eventName: "FillSettled" });
+    const settled = decodeLucentLogs({ logs: receipt.logs }).filter((e) => e.eventName === "FillSettled");
     expect(settled).toHaveLength(1);
   }
 

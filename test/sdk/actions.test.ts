@@ -42,6 +42,8 @@ import {
   subaccountId,
   transfer,
   unpackFill,
+  unpackSettledFills,
+  SETTLED_FILL_BYTES,
   withdraw,
   type LucentClient,
   type Order,
@@ -559,6 +561,10 @@ describe("getEvents and decodeLucentLogs", () => {
       amount: 560_000n,
     });
     const fills = events.flatMap((e) => (e.eventName === "FillSettled" ? [e] : []));
+    // A batch logs its fills once (FillsSettled); each comes back as its own FillSettled.
+    expect(new Set(fills.map((e) => e.logIndex)).size).toBe(1);
+    expect(fills[0]!.args.makerOrderHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(fills[0]!.args.makerOrderHash).not.toBe(fills[0]!.args.takerOrderHash);
     expect(fills.map((e) => e.fill)).toEqual([
       // $1,000 notional: maker 2 bps, taker 5 bps, in USD units.
       { market: BTCUSD, size: 10n, price: BTC_PRICE, takerIsBuy: true, makerFee: 200_000n, takerFee: 500_000n },
@@ -605,6 +611,34 @@ describe("getEvents and decodeLucentLogs", () => {
     });
     expect(() => unpackFill(1n << 256n, 0n)).toThrow(InvalidParameterError);
     expect(() => parseSubaccountId(`0x${"f".repeat(64)}` as Hex)).toThrow(InvalidParameterError);
+  });
+
+  it("splits FillsSettled records at their byte widths; a partial record is not a batch's", () => {
+    const hex = (byte: string, bytes: number) => byte.repeat(bytes);
+    const max = (bits: bigint) => (1n << bits) - 1n;
+    // market 255, size and price all ones, taker buys: in 26 bytes.
+    const packedTrade = ((255n << 200n) | (max(64n) << 136n) | (max(128n) << 8n) | 1n).toString(16).padStart(52, "0");
+    const record = (n: string) =>
+      hex("a" + n, 22) + hex("b" + n, 22) + hex("c" + n, 32) + hex("d" + n, 32) + packedTrade + hex("f" + n, 32);
+    const fills = unpackSettledFills(`0x${record("1")}${record("2")}`);
+    expect(SETTLED_FILL_BYTES).toBe(166);
+    expect(fills).toHaveLength(2);
+    expect(fills![1]).toEqual({
+      maker: `0x${"0".repeat(20)}${hex("a2", 22)}`,
+      taker: `0x${"0".repeat(20)}${hex("b2", 22)}`,
+      makerOrderHash: `0x${hex("c2", 32)}`,
+      takerOrderHash: `0x${hex("d2", 32)}`,
+      trade: (255n << 248n) | (max(64n) << 184n) | (max(128n) << 56n) | 1n, // FillSettled's layout
+      fees: BigInt(`0x${hex("f2", 32)}`),
+    });
+    expect(unpackFill(fills![1]!.trade, fills![1]!.fees)).toMatchObject({
+      market: 255,
+      size: max(64n),
+      price: max(128n),
+      takerIsBuy: true,
+    });
+    expect(unpackSettledFills("0x")).toEqual([]);
+    expect(unpackSettledFills(`0x${record("1")}00`)).toBeUndefined();
   });
 });
 

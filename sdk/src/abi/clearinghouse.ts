@@ -145,6 +145,16 @@ export const clearinghouseAbi = [
   {
     anonymous: false,
     inputs: [
+      { indexed: true, internalType: "address", name: "keeper", type: "address" },
+      { indexed: true, internalType: "uint64", name: "batchIndex", type: "uint64" },
+      { indexed: false, internalType: "bytes", name: "fills", type: "bytes" },
+    ],
+    name: "FillsSettled",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
       { indexed: true, internalType: "uint8", name: "collateral", type: "uint8" },
       { indexed: true, internalType: "address", name: "vault", type: "address" },
       { indexed: false, internalType: "enum InsuranceFlowReason", name: "reason", type: "uint8" },

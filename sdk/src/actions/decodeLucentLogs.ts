@@ -51,9 +51,11 @@ export type LucentLogMeta = {
  */
 export type LucentEvent = LucentLogMeta &
   (
-    | Exclude<ClearinghouseEvent, { eventName: "FillSettled" }>
-    | (Extract<ClearinghouseEvent, { eventName: "FillSettled" }> & { fill: SettledFill })
+    | Exclude<ClearinghouseEvent, { eventName: "FillSettled" | "FillsSettled" }>
+    | (FillSettledEvent & { fill: SettledFill })
   );
+
+type FillSettledEvent = Extract<ClearinghouseEvent, { eventName: "FillSettled" }>;
 
 export type DecodeLucentLogsParameters = {
   logs: readonly Log[];
@@ -91,6 +93,13 @@ export function decodeLucentLogs({ logs, address }: DecodeLucentLogsParameters):
     };
     if (decoded.eventName === "FillSettled") {
       events.push({ ...meta, ...decoded, fill: unpackFill(decoded.args.trade, decoded.args.fees) });
+    } else if (decoded.eventName === "FillsSettled") {
+      // A batch's fills come as one log; each becomes the `FillSettled` it stands for, in batch order.
+      const fills = unpackSettledFills(decoded.args.fills);
+      if (fills === undefined) continue; // malformed: not a clearinghouse's
+      for (const args of fills) {
+        events.push({ ...meta, eventName: "FillSettled", args, fill: unpackFill(args.trade, args.fees) });
+      }
     } else {
       events.push({ ...meta, ...decoded });
     }
@@ -114,6 +123,39 @@ export function unpackFill(trade: bigint, fees: bigint): SettledFill {
     makerFee: fees >> 128n,
     takerFee: fees & MASK_128,
   };
+}
+
+/** The bytes of one fill in `FillsSettled.fills` (IClearinghouseEvents). */
+export const SETTLED_FILL_BYTES = 166;
+
+/**
+ * Splits `FillsSettled.fills` into the fills of the batch, in order, each with the fields of a
+ * `FillSettled` event: `maker (22) | taker (22) | makerOrderHash (32) | takerOrderHash (32) |
+ * trade (26) | fees (32)` bytes, the record's trade (`market 8 | size 64 | price 128 | takerIsBuy 8`
+ * bits) put back in `FillSettled`'s layout. Undefined when the bytes are not whole records.
+ */
+export function unpackSettledFills(fills: Hex): FillSettledEvent["args"][] | undefined {
+  const hex = fills.slice(2);
+  const recordChars = 2 * SETTLED_FILL_BYTES;
+  if (hex.length % recordChars !== 0) return undefined;
+  const out: FillSettledEvent["args"][] = [];
+  for (let at = 0; at < hex.length; at += recordChars) {
+    const field = (from: number, bytes: number) => hex.slice(at + 2 * from, at + 2 * (from + bytes));
+    out.push({
+      maker: `0x${field(0, 22).padStart(64, "0")}`,
+      taker: `0x${field(22, 22).padStart(64, "0")}`,
+      makerOrderHash: `0x${field(44, 32)}`,
+      takerOrderHash: `0x${field(76, 32)}`,
+      trade: tradeWord(BigInt(`0x${field(108, 26)}`)),
+      fees: BigInt(`0x${field(134, 32)}`),
+    });
+  }
+  return out;
+}
+
+/** A record's 208-bit trade in `FillSettled.trade`'s layout (the flag moves from 8 to 56 bits). */
+function tradeWord(packed: bigint): bigint {
+  return ((packed >> 8n) << 56n) | (packed & MASK_8);
 }
 
 /** Splits a `SubaccountId` (`owner (160) | collateral (8) | index (8)`). */

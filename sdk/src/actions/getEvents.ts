@@ -24,16 +24,21 @@ export async function getEvents<const eventName extends LucentEventName | undefi
   { fromBlock = 0n, toBlock = "latest", eventName }: GetEventsParameters<eventName> = {},
 ): Promise<GetEventsReturnType<eventName>> {
   const address = client.addresses.clearinghouse;
-  const event =
-    eventName === undefined ? undefined : clearinghouseAbi.find((i) => i.type === "event" && i.name === eventName);
-  // With an event, the node filters by its topic; decoding is decodeLucentLogs' either way.
+  // With an event, the node filters by its topic; decoding is decodeLucentLogs' either way. A batch's
+  // fills are one `FillsSettled` log, which decodes into its `FillSettled` events.
+  const names: readonly string[] =
+    eventName === undefined ? [] : eventName === "FillSettled" ? ["FillSettled", "FillsSettled"] : [eventName];
+  const events = clearinghouseAbi.filter(
+    (i): i is Extract<(typeof clearinghouseAbi)[number], { type: "event" }> =>
+      i.type === "event" && names.includes(i.name),
+  );
   const logs: readonly Log[] = await read("getLogs", address, () =>
-    event?.type === "event"
-      ? client.publicClient.getLogs({ address, event, fromBlock, toBlock })
+    events.length > 0
+      ? client.publicClient.getLogs({ address, events, fromBlock, toBlock })
       : client.publicClient.getLogs({ address, fromBlock, toBlock }),
   );
-  const events = decodeLucentLogs({ logs, address });
+  const decoded = decodeLucentLogs({ logs, address });
   return (
-    eventName === undefined ? events : events.filter((event) => event.eventName === eventName)
+    eventName === undefined ? decoded : decoded.filter((event) => event.eventName === eventName)
   ) as GetEventsReturnType<eventName>;
 }

@@ -83,6 +83,8 @@ export {
 export {
   decodeLucentLogs,
   unpackFill,
+  unpackSettledFills,
+  SETTLED_FILL_BYTES,
   parseSubaccountId,
   type LucentEvent,
   type LucentEventName,

@@ -15,6 +15,7 @@ import {MarketConfig} from "../../../contracts/types/Market.sol";
 import {ContractMath} from "../../../contracts/libraries/ContractMath.sol";
 import {FixedPoint} from "../../../contracts/libraries/FixedPoint.sol";
 import {PositionMath} from "../../../contracts/libraries/PositionMath.sol";
+import {SettledFills} from "../utils/SettledFills.sol";
 
 /// @title LucentHandler
 /// @notice Drives the devnet system (LucentFixture) with bounded random actions for the invariant
@@ -562,9 +563,9 @@ contract LucentHandler is LucentFixture {
 
     // ================================================================ settling and checking
 
-    /// @dev Posts `fills` as one batch with the keeper's next index, then walks the FillSettled /
-    /// FillSkipped events in order, checks each against the model's expectation and applies the
-    /// settled ones to the model.
+    /// @dev Posts `fills` as one batch with the keeper's next index, then matches every fill to its
+    /// event (a FillSkipped naming its index, or the next record of the batch's FillsSettled), checks
+    /// it against the model's expectation and applies the settled ones to the model.
     function _submit(FillRec[] memory fills) internal {
         bytes memory data = _encodeFills(fills);
         uint64 index = clearinghouse.nextBatchIndex(keeper);
@@ -578,19 +579,42 @@ contract LucentHandler is LucentFixture {
             return;
         }
         Vm.Log[] memory logs = vm.getRecordedLogs();
-        uint256 fi;
+        Vm.Log[] memory skips = new Vm.Log[](fills.length);
+        bool[] memory skipped = new bool[](fills.length);
+        bytes memory records;
+        bool logged;
         for (uint256 i; i < logs.length; ++i) {
             if (logs[i].emitter != address(clearinghouse)) continue;
             bytes32 topic = logs[i].topics[0];
-            if (topic != IClearinghouseEvents.FillSettled.selector && topic != IClearinghouseEvents.FillSkipped.selector) continue;
-            if (fi == fills.length) {
-                _violate(V_INV7, "more fill events than fills");
+            if (topic == IClearinghouseEvents.FillSkipped.selector) {
+                (uint256 fillIndex,) = abi.decode(logs[i].data, (uint256, SkipReason));
+                if (fillIndex >= fills.length || skipped[fillIndex]) {
+                    _violate(V_INV8, "FillSkipped index out of range or repeated");
+                    continue;
+                }
+                (skipped[fillIndex], skips[fillIndex]) = (true, logs[i]);
+            } else if (topic == IClearinghouseEvents.FillsSettled.selector) {
+                if (logged) _violate(V_INV7, "two FillsSettled in one batch");
+                if (logs[i].topics[1] != bytes32(uint256(uint160(keeper))) || logs[i].topics[2] != bytes32(uint256(index))) {
+                    _violate(V_INV8, "FillsSettled names another batch");
+                }
+                (records, logged) = (abi.decode(logs[i].data, (bytes)), true);
+            }
+        }
+        uint256 settledCount = SettledFills.count(records);
+        if (logged && settledCount == 0) _violate(V_INV8, "FillsSettled without fills");
+        uint256 next;
+        for (uint256 fi; fi < fills.length; ++fi) {
+            if (skipped[fi]) {
+                _checkSkipped(fills[fi], skips[fi]);
+            } else if (next < settledCount) {
+                _checkSettled(fills[fi], SettledFills.at(records, next++));
+            } else {
+                _violate(V_INV7, "a fill was neither settled nor skipped");
                 break;
             }
-            _check(fills[fi], fi, logs[i]);
-            ++fi;
         }
-        if (fi != fills.length) _violate(V_INV7, "a fill was neither settled nor skipped");
+        if (next != settledCount) _violate(V_INV7, "more settled fills than fills");
         // An IOC taker left partially filled by this batch has its remainder cancelled at its end.
         for (uint256 i; i < fills.length; ++i) {
             OrderRec storage t = _orders[fills[i].taker];
@@ -607,42 +631,41 @@ contract LucentHandler is LucentFixture {
         _hasLastBatch = true;
     }
 
-    function _check(FillRec memory f, uint256 fillIndex, Vm.Log memory log) internal {
+    function _checkSkipped(FillRec memory f, Vm.Log memory log) internal {
         OrderRec storage m = _orders[f.maker];
         OrderRec storage t = _orders[f.taker];
         Expectation memory e = _expect(f);
-        if (log.topics[0] == IClearinghouseEvents.FillSkipped.selector) {
-            ++fillsSkipped;
-            (uint256 reportedIndex, SkipReason reason) = abi.decode(log.data, (uint256, SkipReason));
-            ++skipsByReason[reason];
-            if (reportedIndex != fillIndex) _violate(V_INV8, "FillSkipped index");
-            if (e.reason != SkipReason.None) {
-                if (reason != e.reason) {
-                    _violate(
-                        V_INV8,
-                        string.concat("skip reason ", _dec(uint256(reason)), " expected ", _dec(uint256(e.reason)))
-                    );
-                }
-                if (log.topics[1] != (e.makerAtFault ? m.hash : t.hash)) _violate(V_INV8, "order at fault");
-            } else if (
-                reason != SkipReason.InsufficientMargin && !(reason == SkipReason.StaleIndex && e.staleAllowed)
-            ) {
-                _violate(V_INV8, string.concat("valid fill skipped: reason ", _dec(uint256(reason))));
+        ++fillsSkipped;
+        (, SkipReason reason) = abi.decode(log.data, (uint256, SkipReason));
+        ++skipsByReason[reason];
+        if (e.reason != SkipReason.None) {
+            if (reason != e.reason) {
+                _violate(
+                    V_INV8,
+                    string.concat("skip reason ", _dec(uint256(reason)), " expected ", _dec(uint256(e.reason)))
+                );
             }
-            return;
+            if (log.topics[1] != (e.makerAtFault ? m.hash : t.hash)) _violate(V_INV8, "order at fault");
+        } else if (
+            reason != SkipReason.InsufficientMargin && !(reason == SkipReason.StaleIndex && e.staleAllowed)
+        ) {
+            _violate(V_INV8, string.concat("valid fill skipped: reason ", _dec(uint256(reason))));
         }
-        // Settled.
+    }
+
+    function _checkSettled(FillRec memory f, SettledFills.Record memory r) internal {
+        OrderRec storage m = _orders[f.maker];
+        OrderRec storage t = _orders[f.taker];
+        Expectation memory e = _expect(f);
         ++fillsSettled;
         if (e.reason != SkipReason.None) {
             _violate(V_INV8, string.concat("settled a fill that must be skipped: ", _dec(uint256(e.reason))));
             return; // the model does not follow a fill it cannot consent to
         }
-        (bytes32 makerHash, bytes32 takerHash, uint256 trade, uint256 fees) =
-            abi.decode(log.data, (bytes32, bytes32, uint256, uint256));
+        (uint256 trade, uint256 fees) = (r.trade, r.fees);
         if (
-            log.topics[1] != SubaccountId.unwrap(m.sub) || log.topics[2] != SubaccountId.unwrap(t.sub)
-                || makerHash != m.hash || takerHash != t.hash
-        ) _violate(V_INV8, "FillSettled names other orders");
+            !r.maker.eq(m.sub) || !r.taker.eq(t.sub) || r.makerOrderHash != m.hash || r.takerOrderHash != t.hash
+        ) _violate(V_INV8, "FillsSettled names other orders");
         uint256 expectedTrade = (uint256(m.o.market) << 248) | (uint256(f.size) << 184)
             | (uint256(m.o.limitPrice) << 56) | (t.o.isBuy ? 1 : 0);
         if (trade != expectedTrade) _violate(V_INV8, "FillSettled trade: size/price is not the maker's limit");

@@ -8,6 +8,7 @@ import {IClearinghouseEvents} from "../../../contracts/interfaces/IClearinghouse
 import {Order, SkipReason} from "../../../contracts/types/Order.sol";
 import {SubaccountId, SubaccountIdLib} from "../../../contracts/types/Ids.sol";
 import {MarketConfig} from "../../../contracts/types/Market.sol";
+import {SettledFills} from "./SettledFills.sol";
 
 /// @dev Shared helpers of the Clearinghouse unit tests: three more traders, recording of a batch's
 /// events, and fingerprints of account / order state to prove that a rejected call or a skipped
@@ -31,7 +32,7 @@ abstract contract ClearinghouseTestBase is LucentFixture {
 
     struct BatchResult {
         Skip[] skips;
-        uint256 settledEvents; // FillSettled events
+        uint256 settledEvents; // fills in FillsSettled
         uint256 settled; // from BatchSettled
         uint256 skipped; // from BatchSettled
     }
@@ -90,7 +91,7 @@ abstract contract ClearinghouseTestBase is LucentFixture {
         return _fill(1, m, CAROL_PK, t, DAVE_PK);
     }
 
-    /// @dev Settles with the fixture keeper and collects FillSkipped / FillSettled / BatchSettled.
+    /// @dev Settles with the fixture keeper and collects FillSkipped / FillsSettled / BatchSettled.
     function _settleRecorded(bytes memory fills) internal returns (BatchResult memory r) {
         vm.recordLogs();
         _settle(fills);
@@ -109,12 +110,37 @@ abstract contract ClearinghouseTestBase is LucentFixture {
             if (l.topics[0] == IClearinghouseEvents.FillSkipped.selector) {
                 (uint256 fillIndex, SkipReason reason) = abi.decode(l.data, (uint256, SkipReason));
                 r.skips[n++] = Skip(l.topics[1], fillIndex, reason);
-            } else if (l.topics[0] == IClearinghouseEvents.FillSettled.selector) {
-                ++r.settledEvents;
+            } else if (l.topics[0] == IClearinghouseEvents.FillsSettled.selector) {
+                r.settledEvents += SettledFills.count(abi.decode(l.data, (bytes)));
             } else if (l.topics[0] == IClearinghouseEvents.BatchSettled.selector) {
                 (r.settled, r.skipped) = abi.decode(l.data, (uint256, uint256));
             }
         }
+    }
+
+    /// @dev One fill's record in `FillsSettled.fills`, from `FillSettled`'s fields.
+    function _fillRecord(
+        SubaccountId maker,
+        SubaccountId taker,
+        bytes32 makerHash,
+        bytes32 takerHash,
+        uint256 trade,
+        uint256 fees
+    ) internal pure returns (bytes memory) {
+        return abi.encodePacked(
+            bytes22(uint176(uint256(SubaccountId.unwrap(maker)))),
+            bytes22(uint176(uint256(SubaccountId.unwrap(taker)))),
+            makerHash,
+            takerHash,
+            bytes26(uint208(((trade >> 56) << 8) | (trade & 0xff))), // FillSettled's layout, packed
+            fees
+        );
+    }
+
+    /// @dev Expects the next batch of the fixture keeper to log exactly these fill records.
+    function _expectFillsSettled(bytes memory records) internal {
+        vm.expectEmit(true, true, true, true, address(clearinghouse));
+        emit IClearinghouseEvents.FillsSettled(keeper, clearinghouse.nextBatchIndex(keeper), records);
     }
 
     function _assertSkip(BatchResult memory r, uint256 i, bytes32 orderHash, uint256 fillIndex, SkipReason reason)
@@ -129,7 +155,7 @@ abstract contract ClearinghouseTestBase is LucentFixture {
 
     function _assertCounts(BatchResult memory r, uint256 settled, uint256 skipped) internal pure {
         assertEq(r.skips.length, skipped, "FillSkipped events");
-        assertEq(r.settledEvents, settled, "FillSettled events");
+        assertEq(r.settledEvents, settled, "fills in FillsSettled");
         assertEq(r.settled, settled, "BatchSettled.settled");
         assertEq(r.skipped, skipped, "BatchSettled.skipped");
     }
