@@ -145,6 +145,67 @@ contract ClearinghouseBatchTest is ClearinghouseTestBase {
         _expectTruncated(fills, 8 + 145 + 81);
     }
 
+    /// @dev `o` signed, sent without its keeper field (encoding bit 2): 61 + 64 bytes.
+    function _encodeWithoutKeeper(Order memory signed, Order memory sent, uint256 pk) internal view returns (bytes memory) {
+        (bytes32 r, bytes32 vs) = _signCompact(signed, pk);
+        return abi.encodePacked(
+            sent.trader,
+            sent.subaccount,
+            sent.market,
+            sent.flags,
+            uint8(OrderCodec.ENCODING_NO_KEEPER | (sent.isBuy ? 1 : 0)),
+            sent.size,
+            sent.limitPrice,
+            sent.nonce,
+            sent.expiry,
+            r,
+            vs
+        );
+    }
+
+    /// An order any keeper may fill can leave out its zero keeper (20 bytes of calldata): it decodes
+    /// with keeper zero, so its hash and signature are the signed order's.
+    function test_settleBatch_settlesOrdersSentWithoutTheirZeroKeeper() public {
+        Order memory m = _order(alice, BTCUSD, false, 10, P, 1);
+        Order memory t = _order(bob, BTCUSD, true, 10, P, 1);
+        bytes memory fill = abi.encodePacked(uint64(10), _encodeWithoutKeeper(m, m, ALICE_PK), _encodeOrder(t, BOB_PK));
+        assertEq(fill.length, 8 + (61 + 64) + (81 + 64), "fill length");
+        _expectFillsSettled(
+            _fillRecord(
+                _sub(alice, USD),
+                _sub(bob, USD),
+                _hash(m),
+                _hash(t),
+                (uint256(BTCUSD) << 248) | (uint256(10) << 184) | (uint256(P) << 56) | 1,
+                (uint256(0.2e6) << 128) | 0.5e6
+            )
+        );
+        _settle(fill);
+        (int256 size,,) = clearinghouse.position(_sub(bob, USD), BTCUSD);
+        assertEq(size, 10, "bob long 10");
+    }
+
+    /// Leaving out a keeper the trader named does not drop the restriction: the order decodes with
+    /// keeper zero, which is not what was signed.
+    function test_settleBatch_anOrderWithAKeeperSentWithoutItHasABadSignature() public {
+        Order memory m = _order(alice, BTCUSD, false, 10, P, 1);
+        m.keeper = keeper;
+        Order memory sent = _order(alice, BTCUSD, false, 10, P, 1); // keeper zero
+        Order memory t = _order(bob, BTCUSD, true, 10, P, 1);
+        BatchResult memory r = _settleRecorded(
+            abi.encodePacked(uint64(10), _encodeWithoutKeeper(m, sent, ALICE_PK), _encodeOrder(t, BOB_PK))
+        );
+        _assertCounts(r, 0, 1);
+        _assertSkip(r, 0, _hash(sent), 0, SkipReason.BadSignature);
+    }
+
+    function test_settleBatch_revertsOnATruncatedOrderWithoutKeeper() public {
+        Order memory m = _order(alice, BTCUSD, false, 10, P, 1);
+        bytes memory fills = abi.encodePacked(uint64(10), _encodeWithoutKeeper(m, m, ALICE_PK));
+        _expectTruncated(_truncate(fills, 8 + 61 + 63), 8 + 61); // its signature starts at 69
+        _expectTruncated(_truncate(fills, 8 + 60), 8); // its fixed part is 61 bytes
+    }
+
     // ================================================================== storage
 
     /// A subaccount's account, positions and nonce words share one mapping key (`SubaccountStorage`):

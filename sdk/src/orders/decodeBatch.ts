@@ -1,4 +1,4 @@
-import { bytesToHex, getAddress, hexToBytes, isHex, type Hex } from "viem";
+import { bytesToHex, getAddress, hexToBytes, isHex, zeroAddress, type Hex } from "viem";
 import { LucentError } from "../errors.js";
 import { BatchLayout } from "./batchLayout.js";
 import type { Order } from "./types.js";
@@ -63,9 +63,13 @@ export function decodeBatch({ data }: DecodeBatchParameters): DecodeBatchReturnT
 
 function decodeSignedOrder(bytes: Uint8Array, cursor: number): { decoded: DecodedSignedOrder; next: number } {
   const o = BatchLayout.offsets;
-  const sigStart = cursor + BatchLayout.ORDER_FIXED_BYTES;
-  if (sigStart > bytes.length) throw new BatchTruncatedError({ offset: cursor, length: bytes.length });
+  if (cursor + BatchLayout.ORDER_FIXED_BYTES_NO_KEEPER > bytes.length) {
+    throw new BatchTruncatedError({ offset: cursor, length: bytes.length });
+  }
   const encoding = bytes[cursor + o.encoding] ?? 0;
+  const anyKeeper = (encoding & BatchLayout.ENCODING_NO_KEEPER) !== 0;
+  const sigStart = cursor + (anyKeeper ? BatchLayout.ORDER_FIXED_BYTES_NO_KEEPER : BatchLayout.ORDER_FIXED_BYTES);
+  if (sigStart > bytes.length) throw new BatchTruncatedError({ offset: cursor, length: bytes.length });
   const order: Order = {
     trader: getAddress(bytesToHex(bytes.subarray(cursor + o.trader, cursor + o.trader + 20))),
     subaccount: bytes[cursor + o.subaccount] ?? 0,
@@ -76,7 +80,7 @@ function decodeSignedOrder(bytes: Uint8Array, cursor: number): { decoded: Decode
     flags: bytes[cursor + o.flags] ?? 0,
     nonce: readUint(bytes, cursor + o.nonce, 8),
     expiry: Number(readUint(bytes, cursor + o.expiry, 5)),
-    keeper: getAddress(bytesToHex(bytes.subarray(cursor + o.keeper, cursor + o.keeper + 20))),
+    keeper: anyKeeper ? zeroAddress : getAddress(bytesToHex(bytes.subarray(cursor + o.keeper, cursor + o.keeper + 20))),
   };
   const extendedSignature = (encoding & BatchLayout.ENCODING_EXTENDED_SIGNATURE) !== 0;
   let signatureOffset = sigStart;

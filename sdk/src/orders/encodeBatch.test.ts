@@ -1,4 +1,4 @@
-import { concatHex, encodePacked, numberToHex, size, sliceHex, type Hex } from "viem";
+import { concatHex, encodePacked, numberToHex, size, sliceHex, zeroAddress, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import { BatchLayout } from "./batchLayout.js";
 import { BatchTruncatedError, decodeBatch } from "./decodeBatch.js";
@@ -17,47 +17,52 @@ const fill: Fill = {
   taker: { order: takerOrder, signature: taker.signature },
 };
 
-/** The fixed part of an order exactly as LucentFixture._encodeOrderFields builds it (abi.encodePacked). */
+/**
+ * The fixed part of an order as LucentFixture._encodeOrderFields builds it (abi.encodePacked), with
+ * the keeper left out (encoding bit 2) when it is zero.
+ */
 function packedFields(o: Order, extended: boolean): Hex {
-  return encodePacked(
-    ["address", "uint8", "uint8", "uint8", "uint8", "uint64", "uint128", "uint64", "uint40", "address"],
+  const anyKeeper = o.keeper === zeroAddress;
+  const fields = encodePacked(
+    ["address", "uint8", "uint8", "uint8", "uint8", "uint64", "uint128", "uint64", "uint40"],
     [
       o.trader,
       o.subaccount,
       o.market,
       o.flags,
-      (extended ? 2 : 0) | (o.isBuy ? 1 : 0),
+      (anyKeeper ? 4 : 0) | (extended ? 2 : 0) | (o.isBuy ? 1 : 0),
       o.size,
       o.limitPrice,
       o.nonce,
       o.expiry,
-      o.keeper,
     ],
   );
+  return anyKeeper ? fields : concatHex([fields, o.keeper.toLowerCase() as Hex]);
 }
 
 /** The golden vector: one fill, compact signatures (maker v = 28, taker v = 27). */
 const GOLDEN =
-  "0x000000000000000ae05fcc23807536bee418f142d19fa0d21bb0cff700000000000000000000000a000000000000152d02c7e14af68000" +
-  "000000000000000001ffffffffff00000000000000000000000000000000000000007557cbdfd0c91742000a5198075817e5e62b68f67d9f" +
-  "f4dd669fd51f1b501ec9a67631a3a946e570162135e9ac75994f2d3c1a413d7d80e9a59aa4a03575ca430376aac07ad725e01357b1725b5c" +
-  "ec61ae10473c03000401000000000000000a000000000000152d02c7e14af68000000102030405060708006553f10070997970c51812dc3a" +
-  "010c7d01b50e0d17dc79c8986192e83067e5e690119e1b607eb7f8019f94e3b8620de6b798631e5812bbed2ff0c9a3d711f56d547a018c36" +
-  "b50ec635b3d778678c7281b229c11cddf1003b";
+  "0x000000000000000ae05fcc23807536bee418f142d19fa0d21bb0cff700000004000000000000000a000000000000152d02c7e14af68000" +
+  "000000000000000001ffffffffff7557cbdfd0c91742000a5198075817e5e62b68f67d9ff4dd669fd51f1b501ec9a67631a3a946e5701621" +
+  "35e9ac75994f2d3c1a413d7d80e9a59aa4a03575ca430376aac07ad725e01357b1725b5cec61ae10473c03000401000000000000000a0000" +
+  "00000000152d02c7e14af68000000102030405060708006553f10070997970c51812dc3a010c7d01b50e0d17dc79c8986192e83067e5e690" +
+  "119e1b607eb7f8019f94e3b8620de6b798631e5812bbed2ff0c9a3d711f56d547a018c36b50ec635b3d778678c7281b229c11cddf1003b";
 
 describe("encodeBatch", () => {
   it("matches the golden vector", () => {
     expect(encodeBatch({ fills: [fill] })).toBe(GOLDEN);
   });
 
-  it("lays a compact fill out as size | maker (81 + 64) | taker (81 + 64)", () => {
+  it("lays a compact fill out as size | maker (61 + 64, any keeper) | taker (81 + 64, its keeper)", () => {
     const data = encodeBatch({ fills: [fill] });
-    expect(size(data)).toBe(8 + 2 * (81 + 64));
+    expect(makerOrder.keeper).toBe(zeroAddress);
+    expect(size(data)).toBe(8 + (61 + 64) + (81 + 64));
     expect(sliceHex(data, 0, 8)).toBe(numberToHex(10n, { size: 8 }));
     const makerAt = 8;
-    const takerAt = 8 + 81 + 64;
-    expect(sliceHex(data, makerAt, makerAt + 81)).toBe(packedFields(makerOrder, false));
-    expect(sliceHex(data, makerAt + 81, takerAt)).toBe(maker.compactSignature);
+    const takerAt = 8 + 61 + 64;
+    expect(sliceHex(data, makerAt, makerAt + 61)).toBe(packedFields(makerOrder, false));
+    expect(sliceHex(data, makerAt + 23, makerAt + 24)).toBe("0x04"); // sell, compact, no keeper field
+    expect(sliceHex(data, makerAt + 61, takerAt)).toBe(maker.compactSignature);
     expect(sliceHex(data, takerAt, takerAt + 81)).toBe(packedFields(takerOrder, false));
     expect(sliceHex(data, takerAt + 81)).toBe(taker.compactSignature);
     // Field offsets inside an order (the taker exercises every byte).
@@ -91,17 +96,17 @@ describe("encodeBatch", () => {
     const data = encodeBatch({
       fills: [{ ...fill, maker: { order: makerOrder, signature: maker.signature, extendedSignature: true } }],
     });
-    expect(size(data)).toBe(8 + (81 + 2 + 65) + (81 + 64));
-    expect(sliceHex(data, 8, 8 + 81)).toBe(packedFields(makerOrder, true));
-    expect(sliceHex(data, 8 + 23, 8 + 24)).toBe("0x02"); // sell, extended
-    expect(sliceHex(data, 8 + 81, 8 + 83)).toBe("0x0041");
-    expect(sliceHex(data, 8 + 83, 8 + 83 + 65)).toBe(maker.signature);
+    expect(size(data)).toBe(8 + (61 + 2 + 65) + (81 + 64));
+    expect(sliceHex(data, 8, 8 + 61)).toBe(packedFields(makerOrder, true));
+    expect(sliceHex(data, 8 + 23, 8 + 24)).toBe("0x06"); // sell, extended, no keeper field
+    expect(sliceHex(data, 8 + 61, 8 + 63)).toBe("0x0041");
+    expect(sliceHex(data, 8 + 63, 8 + 63 + 65)).toBe(maker.signature);
   });
 
   it("sends any signature that is not ECDSA-shaped extended (EIP-1271)", () => {
     const walletSig = concatHex([maker.signature, "0xdeadbeef"]); // 69 bytes
     const data = encodeBatch({ fills: [{ ...fill, taker: { order: takerOrder, signature: walletSig } }] });
-    const takerAt = 8 + 81 + 64;
+    const takerAt = 8 + 61 + 64;
     expect(sliceHex(data, takerAt + 23, takerAt + 24)).toBe("0x03"); // buy, extended
     expect(sliceHex(data, takerAt + 81, takerAt + 83)).toBe("0x0045");
     expect(sliceHex(data, takerAt + 83)).toBe(walletSig);
@@ -120,14 +125,14 @@ describe("encodeBatch", () => {
       taker: { order: { ...makerOrder, isBuy: true }, signature: `0x${"ab".repeat(200)}` },
     };
     const data = encodeBatch({ fills: [fill, second] });
-    const first = 8 + 2 * (81 + 64);
-    expect(size(data)).toBe(first + 8 + (81 + 2 + 65) + (81 + 2 + 200));
+    const first = 8 + (61 + 64) + (81 + 64);
+    expect(size(data)).toBe(first + 8 + (81 + 2 + 65) + (61 + 2 + 200));
     const decoded = decodeBatch({ data });
     expect(decoded.map((f) => f.offset)).toEqual([0, first]);
     expect(decoded[0]).toMatchObject({
       size: 10n,
       maker: { order: makerOrder, signature: maker.compactSignature, extendedSignature: false, offset: 8 },
-      taker: { order: takerOrder, signature: taker.compactSignature, extendedSignature: false, offset: 8 + 145 },
+      taker: { order: takerOrder, signature: taker.compactSignature, extendedSignature: false, offset: 8 + 125 },
     });
     expect(decoded[1]).toMatchObject({
       size: 3n,

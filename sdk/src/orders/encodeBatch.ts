@@ -85,21 +85,25 @@ export function encodeSignedOrder({ order, signature, extendedSignature = false 
   }
   const o = BatchLayout.offsets;
   const sigPrefix = compact === undefined ? BatchLayout.EXTENDED_LENGTH_BYTES : 0;
-  const out = new Uint8Array(BatchLayout.ORDER_FIXED_BYTES + sigPrefix + sigBytes.length);
+  // Most orders let any keeper fill them: their zero keeper is left out of the calldata.
+  const anyKeeper = hexToBigInt(order.keeper) === 0n;
+  const fixedBytes = anyKeeper ? BatchLayout.ORDER_FIXED_BYTES_NO_KEEPER : BatchLayout.ORDER_FIXED_BYTES;
+  const out = new Uint8Array(fixedBytes + sigPrefix + sigBytes.length);
   out.set(hexToBytes(order.trader), o.trader);
   out[o.subaccount] = order.subaccount;
   out[o.market] = order.market;
   out[o.flags] = order.flags;
   out[o.encoding] =
     (order.isBuy ? BatchLayout.ENCODING_BUY : 0) |
-    (compact === undefined ? BatchLayout.ENCODING_EXTENDED_SIGNATURE : 0);
+    (compact === undefined ? BatchLayout.ENCODING_EXTENDED_SIGNATURE : 0) |
+    (anyKeeper ? BatchLayout.ENCODING_NO_KEEPER : 0);
   writeUint(out, o.size, order.size, 8);
   writeUint(out, o.limitPrice, order.limitPrice, 16);
   writeUint(out, o.nonce, order.nonce, 8);
   writeUint(out, o.expiry, BigInt(order.expiry), 5);
-  out.set(hexToBytes(order.keeper), o.keeper);
-  if (compact === undefined) writeUint(out, o.signature, BigInt(sigBytes.length), BatchLayout.EXTENDED_LENGTH_BYTES);
-  out.set(sigBytes, o.signature + sigPrefix);
+  if (!anyKeeper) out.set(hexToBytes(order.keeper), o.keeper);
+  if (compact === undefined) writeUint(out, fixedBytes, BigInt(sigBytes.length), BatchLayout.EXTENDED_LENGTH_BYTES);
+  out.set(sigBytes, fixedBytes + sigPrefix);
   return out;
 }
 

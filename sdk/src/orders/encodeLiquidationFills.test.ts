@@ -15,7 +15,7 @@ describe("encodeLiquidationFills", () => {
     const signed = { order: makerOrder, signature: maker.signature };
     const encoded = encodeLiquidationFills({ fills: [{ size: 7n, maker: signed }] });
     expect(encoded).toBe(concatHex([numberToHex(7n, { size: 8 }), bytesToHex(encodeSignedOrder(signed))]));
-    expect(size(encoded)).toBe(BatchLayout.FILL_SIZE_BYTES + BatchLayout.ORDER_FIXED_BYTES + 64);
+    expect(size(encoded)).toBe(BatchLayout.FILL_SIZE_BYTES + BatchLayout.ORDER_FIXED_BYTES_NO_KEEPER + 64); // any keeper
     // The same bytes a batch fill starts with.
     const batch = encodeBatch({
       fills: [{ size: 7n, maker: signed, taker: { order: takerOrder, signature: other.signature } }],
@@ -40,7 +40,7 @@ describe("encodeLiquidationFills", () => {
         bytesToHex(encodeSignedOrder(b)),
       ]),
     );
-    expect(size(encoded)).toBe(2 * (8 + 81) + 64 + 2 + 65);
+    expect(size(encoded)).toBe(8 + 61 + 64 + (8 + 81 + 2 + 65)); // a: any keeper; b: its keeper
   });
 
   it("encodes no fills as empty calldata", () => {
