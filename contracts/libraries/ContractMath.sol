@@ -65,8 +65,24 @@ library ContractMath {
         returns (uint256 down, uint256 up)
     {
         if (price == 0) revert ZeroPrice();
-        if (kind == MarketKind.Inverse) return FixedPoint.mulDivBoth(contracts * multiplier, unit, price);
-        return FixedPoint.mulDivBoth(contracts * multiplier, price * unit, WAD_SQUARED);
+        uint256 scaled;
+        if ((contracts | multiplier) >> 128 == 0) {
+            unchecked {
+                scaled = contracts * multiplier; // both below 2^128
+            }
+        } else {
+            scaled = contracts * multiplier;
+        }
+        if (kind == MarketKind.Inverse) return FixedPoint.mulDivBoth(scaled, unit, price);
+        uint256 perContract;
+        if ((price | unit) >> 128 == 0) {
+            unchecked {
+                perContract = price * unit;
+            }
+        } else {
+            perContract = price * unit;
+        }
+        return FixedPoint.mulDivBoth(scaled, perContract, WAD_SQUARED);
     }
 
     /// @notice PnL of `size` contracts opened at `entry` and closed at `exit`.

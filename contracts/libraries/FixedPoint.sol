@@ -29,9 +29,20 @@ library FixedPoint {
 
     /// @dev a × b / denominator rounded both ways, for one multiplication.
     function mulDivBoth(uint256 a, uint256 b, uint256 denominator) internal pure returns (uint256 down, uint256 up) {
-        down = mulDiv(a, b, denominator, false);
-        up = down;
-        if (mulmod(a, b, denominator) != 0) up += 1;
+        bool fits;
+        assembly ("memory-safe") {
+            let product := mul(a, b)
+            if and(iszero(iszero(denominator)), or(iszero(a), eq(div(product, a), b))) {
+                fits := 1
+                down := div(product, denominator)
+                up := add(down, iszero(iszero(mod(product, denominator))))
+            }
+        }
+        if (!fits) {
+            down = Math.mulDiv(a, b, denominator, Math.Rounding.Floor);
+            up = down;
+            if (mulmod(a, b, denominator) != 0) up += 1;
+        }
     }
 
     function abs(int256 x) internal pure returns (uint256) {
@@ -61,8 +72,14 @@ library FixedPoint {
         }
     }
 
-    /// @dev x × rate / 1e18 for a rate, rounded up: a requirement or a fee.
+    /// @dev x × rate / 1e18 for a rate, rounded up: a requirement or a fee. Both below 2^128 (every
+    /// fee and margin in practice) is one unchecked expression, exactly `mulDiv`'s result.
     function mulRateUp(uint256 x, uint256 rate) internal pure returns (uint256) {
+        if ((x | rate) >> 128 == 0) {
+            unchecked {
+                return (x * rate + (WAD - 1)) / WAD;
+            }
+        }
         return mulDiv(x, rate, WAD, true);
     }
 

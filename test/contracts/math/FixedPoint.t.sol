@@ -22,6 +22,10 @@ contract FixedPointHarness {
     function divUp(int256 a, uint256 b) external pure returns (int256) {
         return FixedPoint.divUp(a, b);
     }
+
+    function mulRateUp(uint256 x, uint256 rate) external pure returns (uint256) {
+        return FixedPoint.mulRateUp(x, rate);
+    }
 }
 
 /// @dev SPEC §1 conversions: the fast-path mulDiv must agree with OpenZeppelin's 512-bit mulDiv on
@@ -58,6 +62,31 @@ contract FixedPointTest is Test {
         (uint256 down, uint256 ceil) = f.mulDivBoth(a, b, d);
         assertEq(down, _ref(a, b, d, false), "edge: both (down)");
         assertEq(ceil, _ref(a, b, d, true), "edge: both (up)");
+    }
+
+    /// Both operands below 2^128 take the one-expression path; either above takes mulDiv's. Both
+    /// round up exactly, and an unrepresentable result reverts.
+    function testFuzz_mulRateUp_matchesOpenZeppelin(uint256 x, uint256 rate, uint8 shape) public {
+        if (shape % 3 == 0) (x, rate) = (bound(x, 0, type(uint128).max), bound(rate, 0, type(uint128).max));
+        if (shape % 3 == 1) (x, rate) = (bound(x, 2 ** 127, 2 ** 129), bound(rate, 0, 2 ** 129));
+        (uint256 hi,) = Math.mul512(x, rate);
+        if (hi >= 1e18) {
+            vm.expectRevert();
+            f.mulRateUp(x, rate);
+            return;
+        }
+        assertEq(f.mulRateUp(x, rate), _ref(x, rate, 1e18, true), "mulRateUp == ceil(x * rate / 1e18)");
+    }
+
+    /// Full-range inputs: both roundings equal OpenZeppelin's (fast and 512-bit paths alike).
+    function testFuzz_mulDivBoth_fullRange(uint256 a, uint256 b, uint256 d) public view {
+        d = bound(d, 1, type(uint256).max);
+        (uint256 hi,) = Math.mul512(a, b);
+        if (hi >= d) return;
+        (uint256 down, uint256 up) = f.mulDivBoth(a, b, d);
+        assertEq(down, _ref(a, b, d, false), "down");
+        if (down == type(uint256).max && mulmod(a, b, d) != 0) return; // up would not fit either
+        assertEq(up, _ref(a, b, d, true), "up");
     }
 
     function testFuzz_mulDivBoth(uint256 a, uint256 b, uint256 d) public view {
@@ -103,6 +132,8 @@ contract FixedPointTest is Test {
         vm.expectRevert();
         f.mulDiv(type(uint256).max, type(uint256).max, 1, false); // quotient beyond 256 bits
         uint256 big = uint256(type(int256).max) + 1;
+        vm.expectRevert();
+        f.mulDivBoth(1, 1, 0); // division by zero
         vm.expectRevert(abi.encodeWithSelector(FixedPoint.FixedPointOverflow.selector, big));
         f.signedMulDiv(big, 1, 1, true, false);
         assertEq(f.signedMulDiv(big - 1, 1, 1, true, false), -type(int256).max, "largest magnitude");
@@ -115,5 +146,7 @@ contract FixedPointTest is Test {
         assertEq(FixedPoint.divUp(-7, 2), -3, "-3.5 up");
         assertEq(FixedPoint.divUp(7, 2), 4, "3.5 up");
         assertEq(FixedPoint.abs(-5), 5, "abs");
+        assertEq(FixedPoint.absUnchecked(-5), 5, "absUnchecked");
+        assertEq(FixedPoint.absUnchecked(type(int256).min), 2 ** 255, "absUnchecked(min) is exact");
     }
 }
