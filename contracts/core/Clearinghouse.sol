@@ -257,8 +257,11 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         _openSide(m, maker, makerHash, size, m.cfg.makerFeeRate, ms);
         _openSide(m, taker, takerHash, size, m.cfg.takerFeeRate, ts);
 
-        (reason, makerAtFault) = _checkOrderState(ms, maker, ts, taker, size);
-        if (reason == SkipReason.None) (reason, makerAtFault) = _trade(ctx, m, ms, ts, price);
+        // Cancellation, nonce use and remaining size of both orders, then the trade itself.
+        reason = _orderStateReason(ms, maker, size);
+        makerAtFault = reason != SkipReason.None;
+        if (!makerAtFault) reason = _orderStateReason(ts, taker, size);
+        if (reason == SkipReason.None) (reason, makerAtFault) = _trade(ctx, m, ms, ts, price, size);
         if (reason != SkipReason.None) {
             emit FillSkipped(makerAtFault ? makerHash : takerHash, fillIndex, reason);
             return (false, next);
@@ -343,8 +346,11 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
     {
         if (maker.market >= ctx.markets.length) return (SkipReason.MarketInactive, true);
         if (taker.market != maker.market) return (SkipReason.MarketMismatch, false);
-        _loadMarketOnce(ctx, maker.market);
-        MarketCache memory m = ctx.markets[maker.market];
+        MarketCache memory m = ctx.markets[maker.market]; // the batch's cache has every listed market
+        if (!m.loaded) {
+            _loadMarket(m, maker.market);
+            ++ctx.marketLoads;
+        }
         if (!m.cfg.active) return (SkipReason.MarketInactive, true);
         if (taker.isBuy == maker.isBuy) return (SkipReason.SameSide, false);
         if (maker.flags & OrderFlags.IOC != 0 || maker.flags > OrderFlags.ALL) return (SkipReason.InvalidFlags, true);
@@ -364,17 +370,6 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         return (SkipReason.None, false);
     }
 
-    /// @dev Cancellation, nonce use and remaining size of both orders.
-    function _checkOrderState(Side memory ms, Order memory maker, Side memory ts, Order memory taker, uint64 size)
-        private
-        view
-        returns (SkipReason, bool)
-    {
-        SkipReason r = _orderStateReason(ms, maker, size);
-        if (r != SkipReason.None) return (r, true);
-        return (_orderStateReason(ts, taker, size), false);
-    }
-
     /// @dev Computes both sides' new positions, balances and fees, and checks reduce-only, the index,
     /// open interest and margin. Writes nothing.
     function _trade(
@@ -382,11 +377,11 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         MarketCache memory m,
         Side memory ms,
         Side memory ts,
-        uint256 price
+        uint256 price,
+        uint64 size
     ) private view returns (SkipReason, bool) {
         // Both sides trade the same contracts at the same price: one valuation for both.
-        (uint256 valueDown, uint256 valueUp) =
-            ContractMath.magnitudes(m.cfg.kind, m.cfg.multiplier, FixedPoint.absUnchecked(ms.delta), price, m.unit);
+        (uint256 valueDown, uint256 valueUp) = ContractMath.magnitudes(_kind(m), m.cfg.multiplier, size, price, m.unit);
         SkipReason r = _applyToSide(m, ms, price, valueDown, valueUp);
         if (r != SkipReason.None) return (r, true);
         r = _applyToSide(m, ts, price, valueDown, valueUp);

@@ -13,7 +13,7 @@ import {IKeeperRegistry} from "../interfaces/IKeeperRegistry.sol";
 import {IIndexOracle} from "../interfaces/IIndexOracle.sol";
 import {SubaccountId, SubaccountIdLib} from "../types/Ids.sol";
 import {Position, PositionLib} from "../types/Position.sol";
-import {MarketConfig} from "../types/Market.sol";
+import {MarketConfig, MarketKind} from "../types/Market.sol";
 import {Order, OrderFlags, SkipReason} from "../types/Order.sol";
 import {FixedPoint} from "../libraries/FixedPoint.sol";
 import {ContractMath} from "../libraries/ContractMath.sol";
@@ -229,7 +229,7 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
     /// @dev `_applyToSide` for a trade of the side's own delta at `price`, valued here.
     function _applyAt(MarketCache memory m, Side memory s, uint256 price) internal pure returns (SkipReason) {
         (uint256 valueDown, uint256 valueUp) =
-            ContractMath.magnitudes(m.cfg.kind, m.cfg.multiplier, FixedPoint.absUnchecked(s.delta), price, m.unit);
+            ContractMath.magnitudes(_kind(m), m.cfg.multiplier, FixedPoint.absUnchecked(s.delta), price, m.unit);
         return _applyToSide(m, s, price, valueDown, valueUp);
     }
 
@@ -258,10 +258,14 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
             newSize != int64(newSize) || cumulativeFunding != int96(cumulativeFunding)
                 || valueUp >= PositionMath.MAX_FILL_VALUE
         ) return SkipReason.Overflow;
-        (int256 tradedSize, int256 basis, int256 realizedPnl) = PositionMath.applyFill(
-            m.cfg.kind, m.cfg.multiplier, m.unit, size, position.basis(), delta, price, valueDown, valueUp
+        (int256 tradedSize, int256 basis, int256 realizedPnl, bool addsRisk) = PositionMath.applyFill(
+            _kind(m), m.cfg.multiplier, m.unit, size, position.basis(), delta, price, valueDown, valueUp
         );
-        int256 funding = FundingMath.fundingOwed(size, cumulativeFunding, position.fundingSnapshot(), m.unit);
+        // Nothing is owed on no position, or on one whose snapshot is the index (the usual case in a
+        // batch): skip the call.
+        int256 snapshot = position.fundingSnapshot();
+        int256 funding =
+            size == 0 || snapshot == cumulativeFunding ? int256(0) : FundingMath.fundingOwed(size, cumulativeFunding, snapshot, m.unit);
         uint256 fee = FixedPoint.mulRateUp(valueUp, s.feeRate);
         int256 balance;
         unchecked {
@@ -273,7 +277,7 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         s.balance = balance;
         s.newPosition = PositionLib.packInRange(tradedSize, basis, cumulativeFunding); // all checked above
         s.openMarkets = _withMarket(s.openMarkets, m.id, tradedSize != 0);
-        s.increasesRisk = PositionMath.increasesRisk(size, tradedSize);
+        s.increasesRisk = addsRisk;
         return SkipReason.None;
     }
 
@@ -285,8 +289,19 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         uint256 required;
         if (s.openMarkets == 1 << m.id) {
             // The common case in a batch: the traded market is the account's only one.
-            (int256 pnl, uint256 requirement) = _positionHealth(m, s.newPosition, s.increasesRisk);
-            (equity, required) = (equity + pnl, requirement);
+            // `_positionHealth` of the new position (never empty: its market bit is set), inlined.
+            Position p = s.newPosition;
+            (int256 value, uint256 notional) =
+                ContractMath.valueAndNotional(_kind(m), m.cfg.multiplier, p.size(), m.mark, m.unit);
+            required = FixedPoint.mulRateUp(notional, s.increasesRisk ? m.cfg.imRate : m.cfg.mmRate);
+            if (notional < PositionMath.MAX_FILL_VALUE) {
+                unchecked {
+                    // |value| ≤ notional, the basis an int96, the balance an int120 (`_applyToSide`).
+                    equity += value - p.basis();
+                }
+            } else {
+                equity += value - p.basis();
+            }
         } else {
             (equity, required) =
                 _health(ctx, s.id, equity, s.openMarkets, m.id, s.newPosition, s.increasesRisk);
@@ -341,7 +356,9 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
             }
         }
         (uint256 accountSlot, uint256 positionSlot) = (s.accountSlot, s.positionSlot);
-        uint256 account = _packAccount(s);
+        // `_applyToSide` range-checked the balance (every side committed here went through it).
+        uint256 account = uint256(uint120(int120(s.balance))) | (s.accountFlags << 120) | (s.openMarkets << 128)
+            | (s.nonceFloor << 192);
         Position position = s.newPosition;
         assembly ("memory-safe") {
             sstore(accountSlot, account)
@@ -526,7 +543,7 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         int256 size = p.size();
         if (size == 0) return (0, 0);
         (int256 value, uint256 notional) =
-            ContractMath.valueAndNotional(m.cfg.kind, m.cfg.multiplier, size, m.mark, m.unit);
+            ContractMath.valueAndNotional(_kind(m), m.cfg.multiplier, size, m.mark, m.unit);
         required = FixedPoint.mulRateUp(notional, initial ? m.cfg.imRate : m.cfg.mmRate);
         if (notional < PositionMath.MAX_FILL_VALUE) {
             unchecked {
@@ -534,6 +551,15 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
             }
         }
         return (value - p.basis(), required);
+    }
+
+    /// @dev The market's kind without the range check every memory read of an enum pays (~40 gas,
+    /// several times a fill): the registry validated the kind before it published the config.
+    function _kind(MarketCache memory m) internal pure returns (MarketKind kind) {
+        MarketConfig memory cfg = m.cfg;
+        assembly ("memory-safe") {
+            kind := mload(cfg) // `kind` is the config's first field
+        }
     }
 
     /// @dev An EOA's compact signature is checked with ecrecover alone; anything else (a contract

@@ -49,7 +49,11 @@ library ContractMath {
         returns (int256 valueDown, uint256 notionalUp)
     {
         uint256 down;
-        (down, notionalUp) = magnitudes(kind, multiplier, FixedPoint.absUnchecked(size), price, unit);
+        uint256 contracts;
+        unchecked {
+            contracts = size >= 0 ? uint256(size) : uint256(-size); // exact for every int256 (see absUnchecked)
+        }
+        (down, notionalUp) = magnitudes(kind, multiplier, contracts, price, unit);
         if (notionalUp > uint256(type(int256).max)) revert FixedPoint.FixedPointOverflow(notionalUp);
         unchecked {
             // Negative for a short (linear, quanto) or a long (inverse); the magnitude fits (above).

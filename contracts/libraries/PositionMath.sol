@@ -56,7 +56,8 @@ library PositionMath {
     /// @notice `applyTrade` for a fill whose value (|delta| contracts at `price`) is known, rounded
     /// down and up (`ContractMath.magnitudes`, below `MAX_FILL_VALUE`). Both sides of a fill share
     /// that value, so opening, increasing, reducing and closing need no further division; only a
-    /// flip values its two parts. Equal to `applyTrade` (fuzzed in PositionMath.t.sol).
+    /// flip values its two parts. Equal to `applyTrade`, and `addsRisk` to
+    /// `increasesRisk(size, newSize)`, which the branch taken already says (fuzzed in PositionMath.t.sol).
     function applyFill(
         MarketKind kind,
         uint256 multiplier,
@@ -67,7 +68,7 @@ library PositionMath {
         uint256 price,
         uint256 valueDown,
         uint256 valueUp
-    ) internal pure returns (int256 newSize, int256 newBasis, int256 realizedPnl) {
+    ) internal pure returns (int256 newSize, int256 newBasis, int256 realizedPnl, bool addsRisk) {
         bool inverse = kind == MarketKind.Inverse;
         // Sizes are int64 plus a uint64 fill, the basis an int96, every value below 2^252.
         unchecked {
@@ -75,6 +76,7 @@ library PositionMath {
             if (size == 0 || (size > 0) == (delta > 0)) {
                 // Opening or increasing: the fill's signed value rounded up.
                 newBasis = basis + _signed(valueDown, valueUp, (delta < 0) != inverse, true);
+                addsRisk = delta != 0;
             } else if (newSize == 0 || (newSize > 0) == (size > 0)) {
                 // Reducing or closing: the closed contracts (−delta) are the fill's, valued down.
                 int256 released = _shareUp(basis, -delta, size);
@@ -84,6 +86,7 @@ library PositionMath {
                 // Flipping: both parts are smaller than the fill, so their values are too.
                 realizedPnl = ContractMath.signedValue(kind, multiplier, size, price, unit, false) - basis;
                 newBasis = ContractMath.signedValue(kind, multiplier, newSize, price, unit, true);
+                addsRisk = true;
             }
         }
     }

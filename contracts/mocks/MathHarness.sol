@@ -86,10 +86,10 @@ contract MathHarness {
         int256 basis,
         int256 delta,
         uint256 price
-    ) external pure returns (PositionMath.Trade memory t) {
+    ) external pure returns (PositionMath.Trade memory t, bool addsRisk) {
         (uint256 down, uint256 up) = ContractMath.magnitudes(kind, multiplier, FixedPoint.abs(delta), price, unit);
         require(up < PositionMath.MAX_FILL_VALUE, "fill value out of range");
-        (t.size, t.basis, t.realizedPnl) =
+        (t.size, t.basis, t.realizedPnl, addsRisk) =
             PositionMath.applyFill(kind, multiplier, unit, size, basis, delta, price, down, up);
     }
 

@@ -266,7 +266,8 @@ contract PositionMathTest is MathBase {
     // ================================================================ applyFill
 
     /// The settlement path's `applyFill` (one valuation shared by both sides) equals `applyTrade` on
-    /// every branch: open, increase, reduce, close, flip, and a zero delta.
+    /// every branch: open, increase, reduce, close, flip, and a zero delta; its risk flag equals
+    /// `increasesRisk`.
     function testFuzz_applyFill_equalsApplyTrade(
         uint256 k,
         uint256 ms,
@@ -285,10 +286,11 @@ contract PositionMathTest is MathBase {
         int256 basis = size == 0 ? int256(0) : _apply(m, 0, 0, size, _price(es)).basis;
         uint256 p = _price(ps);
         PositionMath.Trade memory expected = _apply(m, size, basis, delta, p);
-        PositionMath.Trade memory actual = h.applyFill(m.kind, m.mult, m.unit, size, basis, delta, p);
+        (PositionMath.Trade memory actual, bool addsRisk) = h.applyFill(m.kind, m.mult, m.unit, size, basis, delta, p);
         assertEq(actual.size, expected.size, "size");
         assertEq(actual.basis, expected.basis, "basis");
         assertEq(actual.realizedPnl, expected.realizedPnl, "realized");
+        assertEq(addsRisk, h.increasesRisk(size, expected.size), "addsRisk == increasesRisk");
     }
 
     /// `magnitudes` is the notional (rounded up) and, signed, every `signedValue` of that many contracts.
