@@ -111,30 +111,23 @@ library OrderCodec {
         }
     }
 
-    /// @notice The EIP-712 digest an order's signer signs: keccak256(0x1901 ‖ domain ‖ structHash(o)).
+    /// @notice The EIP-712 digest an order's signer signs: keccak256(0x1901 ‖ domain ‖ structHash(o)),
+    /// where structHash(o) = keccak256(ORDER_TYPEHASH ‖ the ten fields, one word each).
     /// @dev The one way the contracts hash an order. The settlement loop passes the domain separator
     /// it read once for the batch (EIP712's `_hashTypedDataV4` re-checks the chain id on every call).
     function typedDataHash(Order memory o, bytes32 domainSeparator) internal pure returns (bytes32 digest) {
-        bytes32 h = structHash(o);
+        bytes32 typeHash = ORDER_TYPEHASH;
         assembly ("memory-safe") {
-            // The preimage is assembled above the free memory pointer (not allocated).
+            // Both preimages are assembled above the free memory pointer (not allocated): the struct
+            // hash's, then the digest's. An `Order` in memory is its ten fields, one word each.
             let buf := mload(0x40)
+            mstore(buf, typeHash)
+            mcopy(add(buf, 0x20), o, 0x140)
+            let h := keccak256(buf, 0x160)
             mstore(buf, hex"1901")
             mstore(add(buf, 0x02), domainSeparator)
             mstore(add(buf, 0x22), h)
             digest := keccak256(buf, 0x42)
-        }
-    }
-
-    /// @notice EIP-712 struct hash of an order.
-    function structHash(Order memory o) internal pure returns (bytes32 h) {
-        bytes32 typeHash = ORDER_TYPEHASH;
-        assembly ("memory-safe") {
-            // typehash ‖ the ten fields, assembled above the free memory pointer (not allocated).
-            let buf := mload(0x40)
-            mstore(buf, typeHash)
-            mcopy(add(buf, 0x20), o, 0x140)
-            h := keccak256(buf, 0x160)
         }
     }
 }

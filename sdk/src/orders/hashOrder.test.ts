@@ -7,7 +7,7 @@ import { domain, makerOrder, takerOrder } from "./testVectors.js";
 import { ORDER_TYPE, lucentDomain, orderTypes, type Order } from "./types.js";
 import { InvalidOrderFieldError } from "./validateOrder.js";
 
-/** EIP-712 by hand, as OrderCodec.structHash and OpenZeppelin's EIP712 compute it. */
+/** EIP-712 by hand, as OrderCodec.typedDataHash and OpenZeppelin's EIP712 compute it. */
 function referenceHash(order: Order): `0x${string}` {
   const typeHash = keccak256(toHex(ORDER_TYPE));
   const structHash = keccak256(

@@ -15,8 +15,8 @@ export type HashOrderReturnType = Hex;
 export type HashOrderErrorType = ValidateOrderErrorType;
 
 /**
- * The order hash the clearinghouse tracks fills and cancellations by (`_hashTypedDataV4` of
- * `OrderCodec.structHash`).
+ * The order hash the clearinghouse tracks fills and cancellations by (the EIP-712 digest,
+ * `OrderCodec.typedDataHash`).
  */
 export function hashOrder({ domain, order }: HashOrderParameters): HashOrderReturnType {
   validateOrder(order);
