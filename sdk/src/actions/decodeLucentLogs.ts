@@ -33,7 +33,8 @@ export type SettledFill = {
 export type SubaccountParts = { owner: Address; collateral: number; index: number };
 
 type ClearinghouseEvent = DecodeEventLogReturnType<typeof clearinghouseAbi>;
-export type LucentEventName = ClearinghouseEvent["eventName"];
+/** The events `decodeLucentLogs` returns: a batch's `FillsSettled` comes back as its `FillSettled`s. */
+export type LucentEventName = Exclude<ClearinghouseEvent["eventName"], "FillsSettled">;
 
 /** Where a log sits on chain. */
 export type LucentLogMeta = {
