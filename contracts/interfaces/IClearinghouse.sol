@@ -30,7 +30,8 @@ interface IClearinghouse is IClearinghouseEvents {
 
     // ---------------------------------------------------------------- keepers
     /// @notice Settles a batch of fills encoded by `OrderCodec` (SPEC §5). `batchIndex` must be the
-    /// keeper's next index. Each failing fill is skipped with `FillSkipped`; the rest settle.
+    /// keeper's next index. Each failing fill is skipped with `FillSkipped`; the rest settle and are
+    /// logged together in one `FillsSettled`.
     function settleBatch(uint64 batchIndex, bytes calldata fills) external;
     function nextBatchIndex(address keeper) external view returns (uint64);
 
