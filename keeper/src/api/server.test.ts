@@ -70,6 +70,36 @@ describe("intake: accepting", () => {
     expect(got).toMatchObject({ status: "open", order: { size: "100" } });
   });
 
+  it("lists a trader's open orders on a subaccount; a bad address or subaccount is invalid_field", async () => {
+    const order = makeOrder({ subaccount: 4, nonce: 41n });
+    const answer = await client.request({ op: "order", ...(await signedMessage(order)) });
+    expect(answer.ok).toBe(true);
+    const listed = async (query: string) => {
+      const res = await fetch(`${server.url}/traders/${query}`);
+      return {
+        status: res.status,
+        body: (await res.json()) as {
+          ok: boolean;
+          orders?: { hash: string; order: { nonce: string } }[];
+          error?: { code: string };
+        },
+      };
+    };
+    const mine = await listed(`${alice.address}/orders?subaccount=4`);
+    expect(mine.status).toBe(200);
+    expect(mine.body.orders?.map((o) => [o.hash, o.order.nonce])).toEqual([[answer.hash, "41"]]);
+    expect((await listed(`${bob.address}/orders?subaccount=4`)).body).toEqual({ ok: true, orders: [] });
+    for (const bad of [
+      "0x1234/orders",
+      `${alice.address}/orders?subaccount=256`,
+      `${alice.address}/orders?subaccount=x`,
+    ]) {
+      const res = await listed(bad);
+      expect(res.status).toBe(400);
+      expect(res.body.error?.code).toBe(RejectCode.InvalidField);
+    }
+  });
+
   it("cancels with a CancelOrder signature by the trader", async () => {
     const answer = await submit();
     const orderHash = answer.hash!;

@@ -124,10 +124,24 @@ export async function startIntakeServer(options: IntakeServerOptions): Promise<I
     const o = options.journal.getOrder(hash as `0x${string}`);
     if (o === undefined)
       return reply.status(404).send({ ok: false, error: reject(RejectCode.UnknownOrder, "no such order") });
-    return reply.send(
-      JSON.parse(JSON.stringify({ ok: true, ...o }, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))),
-    );
+    return reply.send(withDecimalStrings({ ok: true, ...o }));
   });
+  // A trader's open orders on one subaccount: `lucent order place` signs the next nonce after them.
+  app.get<{ Params: { trader: string }; Querystring: { subaccount?: string } }>(
+    "/traders/:trader/orders",
+    async (request, reply) => {
+      const { trader } = request.params;
+      const subaccount = request.query.subaccount === undefined ? 0 : Number(request.query.subaccount);
+      if (!/^0x[0-9a-fA-F]{40}$/.test(trader) || !Number.isInteger(subaccount) || subaccount < 0 || subaccount > 255) {
+        return reply.status(400).send({
+          ok: false,
+          error: reject(RejectCode.InvalidField, "expected a 20-byte hex address and a subaccount 0-255"),
+        });
+      }
+      const orders = options.journal.openOrdersOf(trader as `0x${string}`, subaccount);
+      return reply.send(withDecimalStrings({ ok: true, orders }));
+    },
+  );
   app.get<{ Params: { market: string }; Querystring: { levels?: string } }>("/book/:market", async (request, reply) => {
     const market = Number(request.params.market);
     const levels = request.query.levels === undefined ? 50 : Number(request.query.levels);
@@ -300,4 +314,9 @@ function httpRejection(error: FastifyError): Rejection {
         return reject(RejectCode.MalformedPayload, "not valid JSON");
       return reject(RejectCode.Internal, "internal error");
   }
+}
+
+/** A journaled value as JSON can carry it: bigints as decimal strings. */
+function withDecimalStrings(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)));
 }

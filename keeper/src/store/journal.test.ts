@@ -100,6 +100,25 @@ describe("Journal", () => {
     r.close();
   });
 
+  it("lists one trader's open orders on one subaccount, in acceptance order", async () => {
+    const j = new Journal({ path: ":memory:" });
+    const trader = "0x00000000000000000000000000000000000000Aa" as const;
+    const first = randomNewOrder({ trader, subaccount: 2, nonce: 7n });
+    const second = randomNewOrder({ trader, subaccount: 2, nonce: 3n });
+    const closed = randomNewOrder({ trader, subaccount: 2, nonce: 9n });
+    const otherSub = randomNewOrder({ trader, subaccount: 1 });
+    const otherTrader = randomNewOrder({ subaccount: 2 });
+    for (const o of [first, second, closed, otherSub, otherTrader]) await j.appendOrder(o);
+    expect(await j.appendCancel({ orderHash: closed.hash, signature: "0x01", receivedAt: 1 })).toBe("cancelled");
+    expect(j.openOrdersOf(trader, 2).map((o) => [o.hash, o.order.nonce])).toEqual([
+      [first.hash, 7n],
+      [second.hash, 3n],
+    ]);
+    expect(j.openOrdersOf(trader.toLowerCase() as typeof trader, 1).map((o) => o.hash)).toEqual([otherSub.hash]);
+    expect(j.openOrdersOf(trader, 3)).toEqual([]);
+    j.close();
+  });
+
   it("expires orders past their expiry", async () => {
     const j = new Journal({ path: ":memory:" });
     await Promise.all([j.appendOrder(randomNewOrder({ expiry: 100 })), j.appendOrder(randomNewOrder({ expiry: 300 }))]);

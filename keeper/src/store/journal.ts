@@ -90,6 +90,7 @@ CREATE TABLE IF NOT EXISTS orders (
   filled       TEXT    NOT NULL DEFAULT '0'
 );
 CREATE INDEX IF NOT EXISTS orders_open ON orders (seq) WHERE status = 0;
+CREATE INDEX IF NOT EXISTS orders_open_by_trader ON orders (trader, subaccount) WHERE status = 0;
 CREATE TABLE IF NOT EXISTS cancels (
   seq          INTEGER PRIMARY KEY AUTOINCREMENT,
   order_hash   BLOB    NOT NULL,
@@ -229,6 +230,15 @@ export class Journal {
   openOrders(): JournaledOrder[] {
     const pending = this._pendingFills();
     const rows = this._db.prepare("SELECT * FROM orders WHERE status = 0 ORDER BY seq").all() as OrderRow[];
+    return rows.map((r) => this._toOrder(r, pending));
+  }
+
+  /** One trader's open orders on one subaccount, in acceptance order (the CLI's next nonce). */
+  openOrdersOf(trader: Address, subaccount: number): JournaledOrder[] {
+    const pending = this._pendingFills();
+    const rows = this._db
+      .prepare("SELECT * FROM orders WHERE status = 0 AND trader = ? AND subaccount = ? ORDER BY seq")
+      .all(trader.toLowerCase(), subaccount) as OrderRow[];
     return rows.map((r) => this._toOrder(r, pending));
   }
 
