@@ -3,6 +3,7 @@
 // the chain skips (a maker without margin) drops that maker and gives the taker its size back. And the
 // `lucent order place` / `order cancel` commands against the running node.
 import { execFile } from "node:child_process";
+import { createServer } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +13,7 @@ import { mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../ignition/modules/Lucent.js";
 import { keeperConfigSchema } from "../../keeper/src/config.js";
-import { OrderFlags } from "../../sdk/src/index.js";
+import { clearinghouseAbi, OrderFlags, subaccountId } from "../../sdk/src/index.js";
 import { createKeeperNode, type KeeperNode } from "../../keeper/src/node.js";
 import { createLogger } from "../../keeper/src/log.js";
 import {
@@ -141,6 +142,115 @@ describe("keeper node", () => {
     expect(JSON.parse(cancelled.stdout)).toMatchObject({ ok: true, orderHash: ack.orderHash });
     expect(await getOrderStatus(api, ack.orderHash)).toMatchObject({ status: "cancelled" });
     expect(node.ctx.matcher.remaining(ack.orderHash)).toBe(0n);
+  });
+
+  it("without --nonce the CLI signs the nonce floor, then one past its open orders; filled there, the floor rises", async () => {
+    const target = [
+      "--keeper-url",
+      api,
+      "--rpc",
+      chain.url,
+      "--clearinghouse",
+      chain.addresses.clearinghouse,
+      "--market-registry",
+      chain.addresses.marketRegistry,
+      "--private-key",
+      keyOf(5),
+      "--json",
+    ];
+    const id = subaccountId({ owner: alice.address, collateral: 0, index: 0 });
+    const floorOf = async () =>
+      (
+        await chain.publicClient.readContract({
+          address: chain.addresses.clearinghouse,
+          abi: clearinghouseAbi,
+          functionName: "account",
+          args: [id],
+        })
+      )[2];
+    const place = async (price: string) => {
+      const placed = await lucent(
+        "order",
+        "place",
+        "--market",
+        "BTC-USD",
+        "--side",
+        "buy",
+        "--size",
+        "1",
+        "--price",
+        price,
+        ...target,
+      );
+      expect(placed.code).toBe(0);
+      const hash = (JSON.parse(placed.stdout) as { orderHash: Hex }).orderHash;
+      const got = (await (await fetch(`${api}/orders/${hash}`)).json()) as { order: { nonce: string } };
+      return { hash, nonce: BigInt(got.order.nonce) };
+    };
+    const floor = await floorOf();
+    // Two resting bids: the first takes the floor, the second the next nonce.
+    const first = await place("90000");
+    const second = await place("90000");
+    expect([first.nonce, second.nonce]).toEqual([floor, floor + 1n]);
+    for (const { hash } of [first, second]) {
+      expect((await lucent("order", "cancel", hash, ...target)).code).toBe(0);
+    }
+    // Nothing open: the floor again (never used on chain), and a crossing bid filled whole raises it.
+    const before = await chain.nextBatchIndex();
+    const ask = await submitOrder(api, chain, bob, btcOrder(bob.address, false, 1n));
+    expect(ask.ok).toBe(true);
+    const crossing = await place("100000");
+    expect(crossing.nonce).toBe(floor);
+    await waitFor("the batch", async () => (await chain.nextBatchIndex()) === before + 1n);
+    await waitFor("the fill", async () => (await getOrderStatus(api, crossing.hash))?.status === "filled");
+    expect(await floorOf()).toBe(floor + 1n);
+  });
+
+  it("falls back to a clock nonce when the keeper cannot list open orders", async () => {
+    // A keeper without the route: answers 404 to the listing and records the order it is sent.
+    const posted: { order: { nonce: string } }[] = [];
+    const server = createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      request.on("end", () => {
+        if (request.method === "POST" && request.url === "/orders") {
+          posted.push(JSON.parse(body) as { order: { nonce: string } });
+          response.writeHead(200, { "content-type": "application/json" }).end('{"ok":true,"status":"accepted"}');
+        } else response.writeHead(404, { "content-type": "application/json" }).end('{"ok":false}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const placed = await lucent(
+        "order",
+        "place",
+        "--market",
+        "BTC-USD",
+        "--side",
+        "buy",
+        "--size",
+        "1",
+        "--price",
+        "90000",
+        "--keeper-url",
+        `http://127.0.0.1:${port}`,
+        "--rpc",
+        chain.url,
+        "--clearinghouse",
+        chain.addresses.clearinghouse,
+        "--market-registry",
+        chain.addresses.marketRegistry,
+        "--private-key",
+        keyOf(5),
+        "--json",
+      );
+      expect(placed.code).toBe(0);
+      expect(posted).toHaveLength(1);
+      expect(BigInt(posted[0]!.order.nonce)).toBeGreaterThan(BigInt(Date.now() - 60_000) * 1_000n);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   // Last: it moves the chain's clock by the LISTER delay.
