@@ -144,7 +144,7 @@ describe("keeper node", () => {
     expect(node.ctx.matcher.remaining(ack.orderHash)).toBe(0n);
   });
 
-  it("without --nonce the CLI signs the nonce floor, then one past its open orders; filled there, the floor rises", async () => {
+  it("without --nonce the CLI signs the lowest free nonce from the floor; filled there, the floor rises", async () => {
     const target = [
       "--keeper-url",
       api,
@@ -204,6 +204,16 @@ describe("keeper node", () => {
     await waitFor("the batch", async () => (await chain.nextBatchIndex()) === before + 1n);
     await waitFor("the fill", async () => (await getOrderStatus(api, crossing.hash))?.status === "filled");
     expect(await floorOf()).toBe(floor + 1n);
+    // A nonce used on chain (cancelled by nonce) is skipped, as are open orders' nonces.
+    await chain.publicClient.waitForTransactionReceipt({
+      hash: await chain.lucent.clearinghouse.write.cancelNonces([0, 0, [floor + 1n]], { account: alice }),
+    });
+    const afterUsed = await place("90000");
+    const next = await place("90000");
+    expect([afterUsed.nonce, next.nonce]).toEqual([floor + 2n, floor + 3n]);
+    for (const { hash } of [afterUsed, next]) {
+      expect((await lucent("order", "cancel", hash, ...target)).code).toBe(0);
+    }
   });
 
   it("falls back to a clock nonce when the keeper cannot list open orders", async () => {

@@ -183,10 +183,11 @@ function resolveAddresses(o: KeeperOptions): { clearinghouse: Address; marketReg
 }
 
 /**
- * The nonce `order place` signs when none is given: the subaccount's nonce floor on chain, or one past
- * its highest open order on this keeper. An order filled whole at the floor raises the floor and needs
- * no nonce-bitmap slot (22.1k gas a side, paid by the keeper); a nonce from the clock never lands on
- * the floor. Falls back to the clock if the keeper cannot list open orders (one without the route).
+ * The nonce `order place` signs when none is given: the lowest nonce from the subaccount's on-chain
+ * floor up that is neither used on chain nor taken by one of its open orders on this keeper. An order
+ * filled whole at the floor raises the floor and needs no nonce-bitmap slot (22.1k gas a side, paid by
+ * the keeper); a nonce from the clock never lands on the floor. Falls back to the clock if the keeper
+ * cannot list open orders (one without the route) or after `MAX_NONCE_PROBES` used nonces in a row.
  */
 async function nextNonce(
   client: LucentClient,
@@ -195,26 +196,32 @@ async function nextNonce(
   collateral: number,
   subaccount: number,
 ): Promise<bigint> {
+  const clockNonce = () => BigInt(Date.now()) * 1_000n + BigInt(Math.floor(Math.random() * 1_000));
   const id = subaccountId({ owner: trader, collateral, index: subaccount });
-  const [, , floor] = await client.publicClient.readContract({
-    address: client.addresses.clearinghouse,
-    abi: clearinghouseAbi,
-    functionName: "account",
-    args: [id],
-  });
-  let open: bigint[];
+  const read = { address: client.addresses.clearinghouse, abi: clearinghouseAbi } as const;
+  const [, , floor] = await client.publicClient.readContract({ ...read, functionName: "account", args: [id] });
+  let taken: Set<bigint>;
   try {
     const response = await fetch(`${keeperUrl.replace(/\/$/, "")}/traders/${trader}/orders?subaccount=${subaccount}`, {
       signal: AbortSignal.timeout(10_000),
     });
     const body = (await response.json()) as { ok?: boolean; orders?: { order: { nonce: string } }[] };
     if (!response.ok || body.ok !== true || !Array.isArray(body.orders)) throw new Error("no open orders listed");
-    open = body.orders.map((o) => BigInt(o.order.nonce));
+    taken = new Set(body.orders.map((o) => BigInt(o.order.nonce)));
   } catch {
-    return BigInt(Date.now()) * 1_000n + BigInt(Math.floor(Math.random() * 1_000));
+    return clockNonce();
   }
-  return open.reduce((next, nonce) => (nonce >= next ? nonce + 1n : next), floor);
+  for (let nonce = floor, probes = 0; probes < MAX_NONCE_PROBES; ++nonce, ++probes) {
+    if (taken.has(nonce)) continue;
+    if (!(await client.publicClient.readContract({ ...read, functionName: "isNonceUsed", args: [id, nonce] }))) {
+      return nonce;
+    }
+  }
+  return clockNonce();
 }
+
+/** Nonces `nextNonce` tries above the floor before it gives up on it. */
+const MAX_NONCE_PROBES = 64;
 
 async function postToKeeper(keeperUrl: string, route: string, body: unknown): Promise<KeeperAnswer> {
   const response = await fetch(`${keeperUrl.replace(/\/$/, "")}${route}`, {
