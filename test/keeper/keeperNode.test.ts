@@ -99,17 +99,7 @@ describe("keeper node", () => {
   });
 
   it("a trader places and cancels a resting order with the lucent CLI; a stranger's cancel is refused", async () => {
-    const target = [
-      "--keeper-url",
-      api,
-      "--rpc",
-      chain.url,
-      "--clearinghouse",
-      chain.addresses.clearinghouse,
-      "--market-registry",
-      chain.addresses.marketRegistry,
-      "--json",
-    ];
+    const target = cliTarget(api);
     // Far below the market: it rests on the keeper's book.
     const placed = await lucent(
       "order",
@@ -145,19 +135,7 @@ describe("keeper node", () => {
   });
 
   it("without --nonce the CLI signs the lowest free nonce from the floor; filled there, the floor rises", async () => {
-    const target = [
-      "--keeper-url",
-      api,
-      "--rpc",
-      chain.url,
-      "--clearinghouse",
-      chain.addresses.clearinghouse,
-      "--market-registry",
-      chain.addresses.marketRegistry,
-      "--private-key",
-      keyOf(5),
-      "--json",
-    ];
+    const target = [...cliTarget(api), "--private-key", keyOf(5)];
     const id = subaccountId({ owner: alice.address, collateral: 0, index: 0 });
     const floorOf = async () =>
       (
@@ -243,17 +221,9 @@ describe("keeper node", () => {
         "1",
         "--price",
         "90000",
-        "--keeper-url",
-        `http://127.0.0.1:${port}`,
-        "--rpc",
-        chain.url,
-        "--clearinghouse",
-        chain.addresses.clearinghouse,
-        "--market-registry",
-        chain.addresses.marketRegistry,
         "--private-key",
         keyOf(5),
-        "--json",
+        ...cliTarget(`http://127.0.0.1:${port}`),
       );
       expect(placed.code).toBe(0);
       expect(posted).toHaveLength(1);
@@ -307,6 +277,21 @@ describe("keeper node", () => {
 
 const WAD_HALF = 10n ** 18n / 2n;
 const BIN = fileURLToPath(new URL("../../sdk/bin/lucent.js", import.meta.url));
+
+/** The CLI flags that point `lucent` at `keeperUrl` and the test chain, with JSON output. */
+function cliTarget(keeperUrl: string): string[] {
+  return [
+    "--keeper-url",
+    keeperUrl,
+    "--rpc",
+    chain.url,
+    "--clearinghouse",
+    chain.addresses.clearinghouse,
+    "--market-registry",
+    chain.addresses.marketRegistry,
+    "--json",
+  ];
+}
 
 /** Hardhat's default account `index`'s private key (the harness's `defaultAccount`). */
 function keyOf(index: number): Hex {
