@@ -74,11 +74,19 @@ export {
   signedValue,
   notional,
   valueAndNotional,
+  magnitudes,
   pnl,
   margin,
   contractsForExposure,
 } from "./math/contractMath.js";
-export { applyTrade, unrealizedPnl, increasesRisk, type Trade } from "./math/positionMath.js";
+export {
+  applyTrade,
+  applyFill,
+  MAX_FILL_VALUE,
+  unrealizedPnl,
+  increasesRisk,
+  type Trade,
+} from "./math/positionMath.js";
 export {
   markPrice,
   clampPremium,

@@ -9,7 +9,10 @@ import {
   MAX_INT256,
   MAX_UINT256,
   MIN_INT256,
+  MAX_FILL_VALUE,
   MathError,
+  abs,
+  applyFill,
   applyTrade,
   clampPremium,
   contractsForExposure,
@@ -26,6 +29,7 @@ import {
   signedValue,
   unrealizedPnl,
   updatePremiumEma,
+  magnitudes,
   valueAndNotional,
   type MarketKind,
 } from "../../sdk/src/index.js";
@@ -155,6 +159,14 @@ const asTrade = (v: unknown) => {
   const t = v as { size: bigint; basis: bigint; realizedPnl: bigint };
   return { size: t.size, basis: t.basis, realizedPnl: t.realizedPnl };
 };
+const asMagnitudes = (v: unknown) => {
+  const [down, up] = v as readonly [bigint, bigint];
+  return { down, up };
+};
+const asFill = (v: unknown) => {
+  const [trade, addsRisk] = v as readonly [unknown, boolean];
+  return { ...asTrade(trade), addsRisk };
+};
 const asValueAndNotional = (v: unknown) => {
   const [valueDown, notionalUp] = v as readonly [bigint, bigint];
   return { valueDown, notionalUp };
@@ -204,7 +216,62 @@ describe("SDK math ≡ Solidity (MathHarness)", () => {
           [0, 1n, -1n, 1n, 1n],
           [1, 1n, 1n, 1n, MAX_INT256 + 1n],
           [1, 1n, -1n, 2n, MAX_INT256 + 1n],
+          // The minimum int256 has an exact magnitude here (no panic), with or without a product.
+          [0, 1n, MIN_INT256, 1n, 1n],
+          [1, 0n, MIN_INT256, W, 1n],
+          [2, 2n, MIN_INT256, W, 1n],
         ],
+      ),
+    );
+  });
+
+  it("magnitudes", async () => {
+    expectNoMismatch(
+      await differential(
+        "magnitudes",
+        () => [kind(), multiplier(), u(() => digits(1, 13)), price(), unit()],
+        magnitudes,
+        asMagnitudes,
+        [
+          [0, 1n << 128n, 1n << 128n, W, 1n], // contracts × multiplier at 2^256: the checked product
+          [2, W, 1n << 127n, 1n << 128n, 10n ** 18n], // price × unit beyond 2^128: the checked product
+        ],
+      ),
+    );
+  });
+
+  it("applyFill (one valuation for both sides, as settlement applies it)", async () => {
+    // The settlement path's ranges: int64 positions and fills, an int96 basis, a value below 2^252.
+    const size64 = () => (chance(0.05) ? 0n : signed(digits(1, 13)));
+    expectNoMismatch(
+      await differential(
+        "applyFill",
+        () => {
+          for (;;) {
+            const [k, m, un, sz, p] = [kind(), multiplier(), unit(), size64(), price()];
+            let b = signed(digits(1, 28));
+            if (chance(0.7)) {
+              try {
+                const value = signedValue(k, m, sz, price(), un, true);
+                if (value > -(1n << 95n) && value < 1n << 95n) b = value;
+              } catch {
+                /* keep the random basis */
+              }
+            }
+            const d = chance(0.3) ? -sz + (chance(0.5) ? 0n : size64()) : size64();
+            try {
+              if (magnitudes(k, m, abs(d), p, un).up >= MAX_FILL_VALUE) continue; // skipped by settlement
+            } catch {
+              /* both sides revert alike */
+            }
+            return [k, m, un, sz, b, d, p];
+          }
+        },
+        (k: MarketKind, m: bigint, un: bigint, sz: bigint, b: bigint, d: bigint, p: bigint) => {
+          const { down, up } = magnitudes(k, m, abs(d), p, un);
+          return applyFill(k, m, un, sz, b, d, p, down, up);
+        },
+        asFill,
       ),
     );
   });
@@ -304,7 +371,8 @@ describe("SDK math ≡ Solidity (MathHarness)", () => {
         "premiumSample",
         () => {
           const i = price();
-          return [chance(0.5) ? price() : (i * BigInt(900 + randInt(200))) / 1000n, i];
+          const near = (i * BigInt(900 + randInt(200))) / 1000n; // within ±10% of the index
+          return [chance(0.5) || near > MAX_UINT256 ? price() : near, i];
         },
         premiumSample,
         undefined,

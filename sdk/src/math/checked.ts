@@ -55,8 +55,14 @@ export function assertUint(name: string, x: bigint): bigint {
 
 /** Asserts a value fits `int256`, as the ABI encoder would. */
 export function assertInt(name: string, x: bigint): bigint {
-  if (typeof x !== "bigint" || x < MIN_INT256 || x > MAX_INT256) {
-    throw new MathError("InvalidInput", [], { field: name, value: x, type: "int256" });
+  return assertIntN(name, x, 256);
+}
+
+/** Asserts a value fits a signed integer of `bits` bits (`int64`, `int96`...). */
+export function assertIntN(name: string, x: bigint, bits: number): bigint {
+  const limit = 1n << BigInt(bits - 1);
+  if (typeof x !== "bigint" || x < -limit || x >= limit) {
+    throw new MathError("InvalidInput", [], { field: name, value: x, type: `int${bits}` });
   }
   return x;
 }

@@ -60,24 +60,33 @@ export function valueAndNotional(
   price: bigint,
   unit: bigint,
 ): { valueDown: bigint; notionalUp: bigint } {
+  assertInt("size", size);
+  // Exact for every int256, the minimum included (`FixedPoint.absUnchecked`).
+  const { down, up: notionalUp } = magnitudes(kind, multiplier, size >= 0n ? size : -size, price, unit);
+  if (notionalUp > MAX_INT256) throw new MathError("FixedPointOverflow", [notionalUp]);
+  // Negative for a short (linear, quanto) or a long (inverse).
+  const negative = size < 0n !== (kind === MarketKind.Inverse);
+  return { valueDown: negative ? -notionalUp : down, notionalUp };
+}
+
+/**
+ * The value of `contracts` contracts at `price` without its sign, rounded down and up: `notional` is
+ * `up`, and `signedValue` of that many contracts is ±`down` or ±`up`.
+ */
+export function magnitudes(
+  kind: MarketKind,
+  multiplier: bigint,
+  contracts: bigint,
+  price: bigint,
+  unit: bigint,
+): { down: bigint; up: bigint } {
   checkKind(kind);
   assertUint("multiplier", multiplier);
-  assertInt("size", size);
+  assertUint("contracts", contracts);
   assertUint("unit", unit);
   checkPrice(price);
-  const contracts = abs(size);
-  let both: { down: bigint; up: bigint };
-  let negative: boolean;
-  if (kind === MarketKind.Inverse) {
-    both = mulDivBoth(umul(contracts, multiplier), unit, price);
-    negative = size > 0n;
-  } else {
-    both = mulDivBoth(umul(contracts, multiplier), umul(price, unit), WAD_SQUARED);
-    negative = size < 0n;
-  }
-  const notionalUp = both.up;
-  if (notionalUp > MAX_INT256) throw new MathError("FixedPointOverflow", [notionalUp]);
-  return { valueDown: negative ? -notionalUp : both.down, notionalUp };
+  if (kind === MarketKind.Inverse) return mulDivBoth(umul(contracts, multiplier), unit, price);
+  return mulDivBoth(umul(contracts, multiplier), umul(price, unit), WAD_SQUARED);
 }
 
 /** PnL of `size` contracts from `entry` to `exit`: exit value rounded down minus basis rounded up. */
