@@ -183,11 +183,13 @@ contract Clearinghouse is IClearinghouse, ClearinghouseCore {
         _nextBatchIndex[msg.sender] = expected + 1; // INV-7: a batch applies at most once
 
         Context memory ctx = _newContext();
-        // At most one IOC taker per fill; allocated before the loop, which reuses the heap.
-        ctx.partialIocs = new uint256[](fills.length / OrderCodec.MIN_FILL_BYTES + 1);
+        // Per-fill memory is allocated before the loop, which reuses the heap: at most one IOC taker
+        // and one settled record a fill, and a batch has at most this many fills.
+        uint256 maxFills = fills.length / OrderCodec.MIN_FILL_BYTES + 1;
+        ctx.partialIocs = new uint256[](maxFills);
         FillBuffers memory buffers;
         buffers.domainSeparator = _domainSeparatorV4();
-        buffers.fillLog = _allocateFillLog(fills.length / OrderCodec.MIN_FILL_BYTES + 1);
+        buffers.fillLog = _allocateFillLog(maxFills);
         uint256 cursor;
         uint256 fillIndex;
         uint256 settled;

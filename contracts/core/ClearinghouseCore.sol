@@ -264,8 +264,10 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         // Nothing is owed on no position, or on one whose snapshot is the index (the usual case in a
         // batch): skip the call.
         int256 snapshot = position.fundingSnapshot();
-        int256 funding =
-            size == 0 || snapshot == cumulativeFunding ? int256(0) : FundingMath.fundingOwed(size, cumulativeFunding, snapshot, m.unit);
+        int256 funding;
+        if (size != 0 && snapshot != cumulativeFunding) {
+            funding = FundingMath.fundingOwed(size, cumulativeFunding, snapshot, m.unit);
+        }
         uint256 fee = FixedPoint.mulRateUp(valueUp, s.feeRate);
         int256 balance;
         unchecked {
@@ -332,8 +334,9 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
                 unchecked {
                     s.nonceFloor = nonce + 1; // below 2^64 (checked above)
                 }
+            } else {
+                state = NONCE_DONE;
             }
-            else state = NONCE_DONE;
             if (s.filledBefore != 0) delete _filled[o.trader][s.orderHash];
         } else {
             if (s.filledBefore == 0) state = NONCE_PARTIAL;
@@ -357,8 +360,7 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         }
         (uint256 accountSlot, uint256 positionSlot) = (s.accountSlot, s.positionSlot);
         // `_applyToSide` range-checked the balance (every side committed here went through it).
-        uint256 account = uint256(uint120(int120(s.balance))) | (s.accountFlags << 120) | (s.openMarkets << 128)
-            | (s.nonceFloor << 192);
+        uint256 account = _packAccountInRange(s);
         Position position = s.newPosition;
         assembly ("memory-safe") {
             sstore(accountSlot, account)
@@ -385,11 +387,18 @@ abstract contract ClearinghouseCore is IClearinghouseEvents, EIP712, ReentrancyG
         _unpackAccount(packed, s);
     }
 
-    /// @dev Solidity's storage layout of `Account`, fields packed from the low-order bits, from a
-    /// side's whole-word copy. Every writer of `s.balance` has range-checked it; the cast re-checks.
-    /// The open-markets mask (market ids < 64), the flags and the floor (a uint64) fit their fields.
+    /// @dev `_packAccountInRange` after re-checking the balance's int120 range, for the writers that
+    /// changed the balance themselves (liquidation fees, bad debt).
     function _packAccount(Side memory s) internal pure returns (uint256) {
-        return uint256(uint120(SafeCast.toInt120(s.balance))) | (s.accountFlags << 120) | (s.openMarkets << 128)
+        SafeCast.toInt120(s.balance);
+        return _packAccountInRange(s);
+    }
+
+    /// @dev Solidity's storage layout of `Account`, fields packed from the low-order bits, from a
+    /// side's whole-word copy whose balance is known to fit an int120. The open-markets mask (market
+    /// ids < 64), the flags and the floor (a uint64) fit their fields.
+    function _packAccountInRange(Side memory s) internal pure returns (uint256) {
+        return uint256(uint120(int120(s.balance))) | (s.accountFlags << 120) | (s.openMarkets << 128)
             | (s.nonceFloor << 192);
     }
 

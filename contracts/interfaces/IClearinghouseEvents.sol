@@ -59,10 +59,11 @@ interface IClearinghouseEvents {
     );
     /// @notice Every fill a batch settled, in batch order, as 166-byte records with the fields of
     /// `FillSettled`: `maker (22) | taker (22) | makerOrderHash (32) | takerOrderHash (32) |
-    /// trade (26: market 1 | size 8 | price 16 | takerIsBuy 1) | fees (32)`. One log a batch costs a fill ~1.2k gas less than a `FillSettled`
-    /// each (log data is 8 gas a byte; a log and its topics 1.5k). Emitted after the batch's
-    /// `FillSkipped` events and before its funding, fee and `BatchSettled` events, only if a fill
-    /// settled. `decodeLucentLogs` (SDK) turns it back into one `FillSettled` a fill.
+    /// trade (26: market 1 | size 8 | price 16 | takerIsBuy 1) | fees (32)`. One log a batch costs a
+    /// fill ~1.2k gas less than a `FillSettled` each (log data is 8 gas a byte; a log and its topics
+    /// 1.5k). Emitted after the batch's `FillSkipped` events and before its funding, fee and
+    /// `BatchSettled` events, only if a fill settled. `decodeLucentLogs` (SDK) turns it back into one
+    /// `FillSettled` a fill.
     event FillsSettled(address indexed keeper, uint64 indexed batchIndex, bytes fills);
     /// @notice A fill failed a check and was skipped; `orderHash` is the order at fault.
     event FillSkipped(bytes32 indexed orderHash, uint256 fillIndex, SkipReason reason);

@@ -49,11 +49,7 @@ library ContractMath {
         returns (int256 valueDown, uint256 notionalUp)
     {
         uint256 down;
-        uint256 contracts;
-        unchecked {
-            contracts = size >= 0 ? uint256(size) : uint256(-size); // exact for every int256 (see absUnchecked)
-        }
-        (down, notionalUp) = magnitudes(kind, multiplier, contracts, price, unit);
+        (down, notionalUp) = magnitudes(kind, multiplier, FixedPoint.absUnchecked(size), price, unit);
         if (notionalUp > uint256(type(int256).max)) revert FixedPoint.FixedPointOverflow(notionalUp);
         unchecked {
             // Negative for a short (linear, quanto) or a long (inverse); the magnitude fits (above).
@@ -69,10 +65,11 @@ library ContractMath {
         returns (uint256 down, uint256 up)
     {
         if (price == 0) revert ZeroPrice();
+        // Products of factors below 2^128 (the usual case) cannot overflow: they skip the check.
         uint256 scaled;
         if ((contracts | multiplier) >> 128 == 0) {
             unchecked {
-                scaled = contracts * multiplier; // both below 2^128
+                scaled = contracts * multiplier;
             }
         } else {
             scaled = contracts * multiplier;
