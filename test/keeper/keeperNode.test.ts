@@ -101,21 +101,7 @@ describe("keeper node", () => {
   it("a trader places and cancels a resting order with the lucent CLI; a stranger's cancel is refused", async () => {
     const target = cliTarget(api);
     // Far below the market: it rests on the keeper's book.
-    const placed = await lucent(
-      "order",
-      "place",
-      "--market",
-      "BTC-USD",
-      "--side",
-      "buy",
-      "--size",
-      "2",
-      "--price",
-      "90000",
-      "--private-key",
-      keyOf(5),
-      ...target,
-    );
+    const placed = await lucent(...buyBtc("2", "90000"), "--private-key", keyOf(5), ...target);
     expect(placed.code).toBe(0);
     const ack = JSON.parse(placed.stdout) as { ok: boolean; orderHash: Hex; trader: string };
     expect(ack.ok).toBe(true);
@@ -147,19 +133,7 @@ describe("keeper node", () => {
         })
       )[2];
     const place = async (price: string) => {
-      const placed = await lucent(
-        "order",
-        "place",
-        "--market",
-        "BTC-USD",
-        "--side",
-        "buy",
-        "--size",
-        "1",
-        "--price",
-        price,
-        ...target,
-      );
+      const placed = await lucent(...buyBtc("1", price), ...target);
       expect(placed.code).toBe(0);
       const hash = (JSON.parse(placed.stdout) as { orderHash: Hex }).orderHash;
       const got = (await (await fetch(`${api}/orders/${hash}`)).json()) as { order: { nonce: string } };
@@ -211,16 +185,7 @@ describe("keeper node", () => {
     try {
       const { port } = server.address() as { port: number };
       const placed = await lucent(
-        "order",
-        "place",
-        "--market",
-        "BTC-USD",
-        "--side",
-        "buy",
-        "--size",
-        "1",
-        "--price",
-        "90000",
+        ...buyBtc("1", "90000"),
         "--private-key",
         keyOf(5),
         ...cliTarget(`http://127.0.0.1:${port}`),
@@ -277,6 +242,11 @@ describe("keeper node", () => {
 
 const WAD_HALF = 10n ** 18n / 2n;
 const BIN = fileURLToPath(new URL("../../sdk/bin/lucent.js", import.meta.url));
+
+/** `lucent order place` of a BTC-USD bid, without the signer and target flags. */
+function buyBtc(size: string, price: string): string[] {
+  return ["order", "place", "--market", "BTC-USD", "--side", "buy", "--size", size, "--price", price];
+}
 
 /** The CLI flags that point `lucent` at `keeperUrl` and the test chain, with JSON output. */
 function cliTarget(keeperUrl: string): string[] {

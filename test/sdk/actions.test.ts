@@ -7,7 +7,17 @@ import path from "node:path";
 import { Command } from "commander";
 import hre from "hardhat";
 import { ethers } from "ethers";
-import { erc20Abi, getAddress, maxUint256, zeroAddress, type Address, type Hex } from "viem";
+import {
+  encodeAbiParameters,
+  encodeEventTopics,
+  erc20Abi,
+  getAddress,
+  maxUint256,
+  zeroAddress,
+  type Address,
+  type Hex,
+  type Log,
+} from "viem";
 import { describe, expect, it } from "vitest";
 import LucentModule, { DEFAULTS, DEFAULT_RISK_PARAMETERS, lucentParameters } from "../../ignition/modules/Lucent.js";
 import {
@@ -25,6 +35,7 @@ import {
   cancelOrders,
   createLucentClient,
   createLucentClientFromEthers,
+  clearinghouseAbi,
   decodeLucentLogs,
   deposit,
   encodeBatch,
@@ -639,6 +650,31 @@ describe("getEvents and decodeLucentLogs", () => {
     });
     expect(unpackSettledFills("0x")).toEqual([]);
     expect(unpackSettledFills(`0x${record("1")}00`)).toBeUndefined();
+
+    // As logs: whole records become FillSettled events in order; a partial record is left out.
+    const asLog = (fills: Hex, logIndex: number): Log => ({
+      address: zeroAddress,
+      topics: encodeEventTopics({
+        abi: clearinghouseAbi,
+        eventName: "FillsSettled",
+        args: { keeper: zeroAddress, batchIndex: 3n },
+      }) as [Hex, ...Hex[]],
+      data: encodeAbiParameters([{ type: "bytes" }], [fills]),
+      blockNumber: 1n,
+      blockHash: `0x${"11".repeat(32)}`,
+      transactionHash: `0x${"22".repeat(32)}`,
+      transactionIndex: 0,
+      logIndex,
+      removed: false,
+    });
+    const decoded = decodeLucentLogs({
+      logs: [asLog(`0x${record("1")}${record("2")}`, 0), asLog(`0x${record("3")}00`, 1)],
+    });
+    expect(decoded.map((e) => [e.eventName, e.logIndex])).toEqual([
+      ["FillSettled", 0],
+      ["FillSettled", 0],
+    ]);
+    expect(decoded[1]!.eventName === "FillSettled" && decoded[1]!.args).toEqual(fills![1]);
   });
 });
 

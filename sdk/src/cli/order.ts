@@ -73,7 +73,7 @@ export function registerOrderCommands(
     .option("--expires-in <seconds>", "expiry, seconds from now", "3600")
     .option(
       "--nonce <n>",
-      "order nonce, single use per subaccount (default: the subaccount's nonce floor, or one past its open orders on the keeper)",
+      "order nonce, single use per subaccount (default: the lowest from the subaccount's nonce floor that is unused on chain and by its open orders on the keeper)",
     );
   keeperOptions(place, "the acknowledgement").action(async (o: PlaceOptions) => {
     if (!/^\d+$/.test(o.size) || BigInt(o.size) === 0n)
